@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Threshold is a decision threshold in score units for one embedder model,
+// with the version of the benchmark that chose it.
+type Threshold struct {
+	Model   string  `json:"model"`
+	Score   float64 `json:"score"`
+	Version string  `json:"version"`
+}
+
+// Config configures a Pipeline.
+type Config struct {
+	Quality QualityConfig
+	// Threshold is the match threshold for the embedder in use. Its Model
+	// must equal the embedder's Model(): a threshold set for one model is
+	// meaningless for another.
+	Threshold Threshold
+	// ReferenceQuality is the (usually laxer) gate for register photos.
+	ReferenceQuality QualityConfig
+}
+
+// Pipeline runs detection, landmarks, quality, embedding and comparison. It
+// is safe for concurrent use when its stages are.
+type Pipeline struct {
+	cfg Config
+	det Detector
+	lm  Landmarker
+	emb Embedder
+	m   *metrics
+}
+
+// Option configures a Pipeline.
+type Option func(*Pipeline) error
+
+// WithRegisterer registers the pipeline's metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) Option {
+	return func(p *Pipeline) error {
+		m, err := newMetrics(reg)
+		if err != nil {
+			return err
+		}
+		p.m = m
+		return nil
+	}
+}
+
+// New builds a pipeline from explicit stages.
+func New(cfg Config, det Detector, lm Landmarker, emb Embedder, opts ...Option) (*Pipeline, error) {
+	if det == nil || lm == nil || emb == nil {
+		return nil, errors.New("engine: detector, landmarker and embedder are all required")
+	}
+	if cfg.Threshold.Model != emb.Model() {
+		return nil, fmt.Errorf("engine: threshold is for model %q but the embedder is %q", cfg.Threshold.Model, emb.Model())
+	}
+	if cfg.Threshold.Score <= 0 || cfg.Threshold.Score >= 1 {
+		return nil, fmt.Errorf("engine: threshold score %v outside (0,1)", cfg.Threshold.Score)
+	}
+	p := &Pipeline{cfg: cfg, det: det, lm: lm, emb: emb}
+	p.cfg.Quality = cfg.Quality.withDefaults()
+	p.cfg.ReferenceQuality = cfg.ReferenceQuality.withDefaults()
+	for _, o := range opts {
+		if err := o(p); err != nil {
+			return nil, err
+		}
+	}
+	if p.m == nil {
+		p.m, _ = newMetrics(nil)
+	}
+	return p, nil
+}
+
+// Model returns the embedder's model id.
+func (p *Pipeline) Model() string { return p.emb.Model() }
+
+// Threshold returns the configured match threshold.
+func (p *Pipeline) Threshold() Threshold { return p.cfg.Threshold }
+
+// Analysis is what one frame shows: all faces, and for the main face its
+// landmarks and quality.
+type Analysis struct {
+	Faces []Face
+	// Main is the largest face (nil when there is none).
+	Main *Face
+	// Others counts faces large enough to be a second person.
+	Others  int
+	Quality Quality
+}
+
+// Analyze detects faces, picks the main one, locates its landmarks and
+// measures its quality. No face or several faces are not errors here: the
+// live path turns them into guidance. Errors are stage failures.
+func (p *Pipeline) Analyze(ctx context.Context, f Frame) (Analysis, error) {
+	return p.analyze(ctx, f, p.cfg.Quality)
+}
+
+func (p *Pipeline) analyze(ctx context.Context, f Frame, qc QualityConfig) (Analysis, error) {
+	if err := f.Validate(); err != nil {
+		return Analysis{}, err
+	}
+	var a Analysis
+	t := time.Now()
+	faces, err := p.det.Detect(ctx, f)
+	p.m.observe("detect", p.emb.Model(), t, err)
+	if err != nil {
+		return a, fmt.Errorf("detect faces: %w", err)
+	}
+	a.Faces = faces
+	if len(faces) == 0 {
+		return a, nil
+	}
+	main := 0
+	for i := range faces {
+		if faces[i].Box.Dy() > faces[main].Box.Dy() {
+			main = i
+		}
+	}
+	mh := faces[main].Box.Dy()
+	for i := range faces {
+		if i != main && faces[i].Box.Dy() >= 24 && float64(faces[i].Box.Dy()) >= qc.SecondFaceRatio*float64(mh) {
+			a.Others++
+		}
+	}
+	t = time.Now()
+	lm, err := p.lm.Landmarks(ctx, f, faces[main])
+	p.m.observe("landmarks", p.emb.Model(), t, err)
+	if err != nil {
+		return a, fmt.Errorf("locate landmarks: %w", err)
+	}
+	faces[main].Landmarks = lm
+	a.Main = &faces[main]
+	t = time.Now()
+	a.Quality = MeasureQuality(f, *a.Main, qc)
+	p.m.observe("quality", p.emb.Model(), t, nil)
+	return a, nil
+}
+
+// Probe is one face ready for comparison.
+type Probe struct {
+	Face      Face
+	Quality   Quality
+	Embedding Embedding
+}
+
+// ProbeImage requires exactly one usable face in f and embeds it. It returns
+// ErrNoFace, ErrMultipleFaces or ErrPoorQuality (with the issues) wrapped,
+// alongside what was measured.
+func (p *Pipeline) ProbeImage(ctx context.Context, f Frame) (Probe, error) {
+	return p.probe(ctx, f, p.cfg.Quality)
+}
+
+// ReferenceImage is ProbeImage for a register photo, with the reference gate.
+func (p *Pipeline) ReferenceImage(ctx context.Context, f Frame) (Probe, error) {
+	return p.probe(ctx, f, p.cfg.ReferenceQuality)
+}
+
+func (p *Pipeline) probe(ctx context.Context, f Frame, qc QualityConfig) (Probe, error) {
+	a, err := p.analyze(ctx, f, qc)
+	if err != nil {
+		return Probe{}, err
+	}
+	if a.Main == nil {
+		return Probe{}, ErrNoFace
+	}
+	pr := Probe{Face: *a.Main, Quality: a.Quality}
+	if a.Others > 0 {
+		return pr, fmt.Errorf("%w: %d faces", ErrMultipleFaces, a.Others+1)
+	}
+	if !a.Quality.OK() {
+		return pr, fmt.Errorf("%w: %v", ErrPoorQuality, a.Quality.Issues)
+	}
+	pr.Embedding, err = p.Embed(ctx, f, pr.Face)
+	return pr, err
+}
+
+// Embed embeds one face (with landmarks).
+func (p *Pipeline) Embed(ctx context.Context, f Frame, face Face) (Embedding, error) {
+	t := time.Now()
+	e, err := p.emb.Embed(ctx, f, face)
+	p.m.observe("embed", p.emb.Model(), t, err)
+	if err != nil {
+		return Embedding{}, fmt.Errorf("embed face: %w", err)
+	}
+	return e, nil
+}
+
+// Decision is the outcome of comparing a probe with a reference.
+type Decision struct {
+	Score     float64   `json:"score"`
+	Match     bool      `json:"match"`
+	Threshold Threshold `json:"threshold"`
+}
+
+// Decide scores two embeddings against the configured threshold.
+func (p *Pipeline) Decide(probe, ref Embedding) (Decision, error) {
+	s, err := Score(probe, ref)
+	if err != nil {
+		return Decision{}, err
+	}
+	return Decision{Score: s, Match: s >= p.cfg.Threshold.Score, Threshold: p.cfg.Threshold}, nil
+}
