@@ -36,6 +36,8 @@ type Pipeline struct {
 	lm  Landmarker
 	emb Embedder
 	m   *metrics
+	// metric of the embedder's vectors, for embeddings read back from a cache.
+	metric Metric
 }
 
 // Option configures a Pipeline.
@@ -64,7 +66,10 @@ func New(cfg Config, det Detector, lm Landmarker, emb Embedder, opts ...Option) 
 	if cfg.Threshold.Score <= 0 || cfg.Threshold.Score >= 1 {
 		return nil, fmt.Errorf("engine: threshold score %v outside (0,1)", cfg.Threshold.Score)
 	}
-	p := &Pipeline{cfg: cfg, det: det, lm: lm, emb: emb}
+	p := &Pipeline{cfg: cfg, det: det, lm: lm, emb: emb, metric: Cosine}
+	if m, ok := emb.(interface{ Metric() Metric }); ok {
+		p.metric = m.Metric()
+	}
 	p.cfg.Quality = cfg.Quality.withDefaults()
 	p.cfg.ReferenceQuality = cfg.ReferenceQuality.withDefaults()
 	for _, o := range opts {
@@ -80,6 +85,9 @@ func New(cfg Config, det Detector, lm Landmarker, emb Embedder, opts ...Option) 
 
 // Model returns the embedder's model id.
 func (p *Pipeline) Model() string { return p.emb.Model() }
+
+// Metric returns how the embedder's vectors are compared.
+func (p *Pipeline) Metric() Metric { return p.metric }
 
 // Threshold returns the configured match threshold.
 func (p *Pipeline) Threshold() Threshold { return p.cfg.Threshold }
@@ -206,4 +214,21 @@ func (p *Pipeline) Decide(probe, ref Embedding) (Decision, error) {
 		return Decision{}, err
 	}
 	return Decision{Score: s, Match: s >= p.cfg.Threshold.Score, Threshold: p.cfg.Threshold}, nil
+}
+
+// EmbedLargest embeds the largest face in f without the quality gate or the
+// one-face rule. It is for benchmarks over labelled photo sets, where a
+// bystander in the background must not void a pair; the live and API paths
+// use ProbeImage.
+func (p *Pipeline) EmbedLargest(ctx context.Context, f Frame) (Probe, error) {
+	a, err := p.analyze(ctx, f, p.cfg.ReferenceQuality)
+	if err != nil {
+		return Probe{}, err
+	}
+	if a.Main == nil {
+		return Probe{}, ErrNoFace
+	}
+	pr := Probe{Face: *a.Main, Quality: a.Quality}
+	pr.Embedding, err = p.Embed(ctx, f, pr.Face)
+	return pr, err
 }
