@@ -87,7 +87,7 @@ func run(t *testing.T, cfg Config, as []engine.Analysis, live Liveness, pick int
 
 func TestCaptureHappyPath(t *testing.T) {
 	var as []engine.Analysis
-	as = append(as, engine.Analysis{})         // no face first
+	as = append(as, engine.Analysis{})          // no face first
 	as = append(as, repeat(face(0.1, 0), 2)...) // too far
 	as = append(as, repeat(face(0.35, 0), 4)...)
 	as = append(as, face(0.45, 0))

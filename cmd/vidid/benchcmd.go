@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"vidid/bench"
+	"vidid/dataset"
+	"vidid/engine"
+	"vidid/engine/assemble"
+)
+
+func init() {
+	addCommand(command{name: "bench", summary: "benchmark verification accuracy on a labelled pair list", run: runBench})
+}
+
+// pairReport is the JSON report of one embedder over one pair list.
+type pairReport struct {
+	Model            string        `json:"model"`
+	Pairs            int           `json:"pairs"`
+	Genuine          int           `json:"genuine"`
+	Impostor         int           `json:"impostor"`
+	NoFace           int           `json:"images_without_face"`
+	AUC              float64       `json:"auc"`
+	EER              float64       `json:"eer"`
+	EERThreshold     float64       `json:"eer_threshold"`
+	Threshold        float64       `json:"threshold"`
+	ThresholdVersion string        `json:"threshold_version"`
+	AtThreshold      bench.Point   `json:"at_threshold"`
+	FNMRAtFMR        []bench.Point `json:"fnmr_at_fmr"`
+	Seconds          float64       `json:"seconds"`
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "bench [--pairs FILE] [--embedder onnx|dlib|all] [--json]", `
+Scores every pair of a labelled pair list (lines "1|0<TAB>a<TAB>b", paths
+relative to the list's folder; 1 = same person) with the chosen embedder(s)
+and prints AUC, EER, FNMR at FMR 1e-2/1e-3/1e-4 (as far as the number of
+impostor pairs can measure) and the rates at the configured threshold.
+An image without a detectable face makes its pairs non-matches (score 0).`, stderr)
+	pairsPath := fs.String("pairs", filepath.Join(envOr("VIDID_DATA", "../shared/data"), "faces", "lfw-pairs.tsv"), "pair list `file`")
+	asJSON := fs.Bool("json", false, "print JSON reports")
+	var ef engineFlags
+	ef.add(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	pairs, err := dataset.LoadPairs(*pairsPath)
+	if err != nil {
+		return err
+	}
+	embedders := []string{ef.embedder}
+	if ef.embedder == "all" {
+		embedders = []string{assemble.EmbedderONNX, assemble.EmbedderDlib}
+	}
+	var reports []pairReport
+	for _, name := range embedders {
+		ef.embedder = name
+		eng, err := ef.open(nil)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		res, err := bench.ScorePairs(ctx, pairs, bench.EmbedderFunc(func(ctx context.Context, path string) (engine.Embedding, error) {
+			f, err := engine.LoadImage(path)
+			if err != nil {
+				return engine.Embedding{}, err
+			}
+			pr, err := eng.EmbedLargest(ctx, f)
+			return pr.Embedding, err
+		}))
+		th := eng.Threshold()
+		eng.Close()
+		if err != nil {
+			return err
+		}
+		r := pairReport{Model: eng.Model(), Pairs: res.Pairs, Genuine: len(res.Scores.Genuine), Impostor: len(res.Scores.Impostor),
+			NoFace: len(res.Failed), Threshold: th.Score, ThresholdVersion: th.Version, AtThreshold: res.Scores.At(th.Score),
+			Seconds: time.Since(t0).Seconds()}
+		r.AUC, _ = res.Scores.AUC()
+		r.EER, r.EERThreshold, _ = res.Scores.EER()
+		for _, fmr := range []float64{1e-2, 1e-3, 1e-4} {
+			if fmr*float64(r.Impostor) < 1 {
+				continue
+			}
+			p, _ := res.Scores.FNMRAtFMR(fmr)
+			r.FNMRAtFMR = append(r.FNMRAtFMR, p)
+		}
+		reports = append(reports, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reports)
+	}
+	for _, r := range reports {
+		fmt.Fprintf(stdout, "%s: %d pairs (%d genuine, %d impostor), %d images without a face, %.0f s\n", r.Model, r.Pairs, r.Genuine, r.Impostor, r.NoFace, r.Seconds)
+		fmt.Fprintf(stdout, "  AUC %.4f  EER %.2f%% (score %.4f)\n", r.AUC, 100*r.EER, r.EERThreshold)
+		for _, p := range r.FNMRAtFMR {
+			fmt.Fprintf(stdout, "  FNMR %.2f%% at FMR <= %.0e (score %.4f)\n", 100*p.FNMR, p.FMR, p.Threshold)
+		}
+		fmt.Fprintf(stdout, "  configured threshold %.4f (%s): TAR %.2f%%  FMR %.2f%%\n", r.Threshold, r.ThresholdVersion, 100*(1-r.AtThreshold.FNMR), 100*r.AtThreshold.FMR)
+	}
+	return nil
+}

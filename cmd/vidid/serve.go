@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"vidid/api"
+	"vidid/audit"
+	"vidid/register"
+	"vidid/rp"
+	"vidid/session"
+	"vidid/store"
+	"vidid/verify"
+)
+
+func init() {
+	addCommand(command{name: "serve", summary: "serve the API, the capture page and WebRTC", run: runServe})
+}
+
+type serveFlags struct {
+	addr, publicURL, caURL, caAudience string
+	demo                               bool
+	maxFailed                          int
+	lockout                            time.Duration
+	challenges                         int
+	logLevel                           string
+	icePortMin, icePortMax             int
+	iceMuxPort                         int
+	stun                               string
+	loopbackOnly                       bool
+	secrets                            string
+	createSecrets                      bool
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [--addr HOST:PORT] [--db URL] [--models DIR] [--demo] …", `
+Serves vidid: the relying-party API (/v1/sessions, /v1/verify), the
+applicant's capture page (/capture/{token}) with WebRTC signalling, the
+JWKS of the assertion keys (/.well-known/jwks.json), health (/healthz),
+readiness (/readyz: database reachable and models loaded), Prometheus
+metrics (/metrics) and the OpenAPI document (/openapi.json).
+
+On start it applies pending database migrations and loads and verifies the
+models; a missing or corrupt model is a start-up error.
+
+With --demo it also serves a demo relying-party page at / that opens
+sessions for the seeded demo register, using a demo API client it creates.
+
+Signals: SIGINT/SIGTERM shut down gracefully (running attempts are recorded
+as aborted).`, stderr)
+	var sf serveFlags
+	var ef engineFlags
+	var db dbFlags
+	ef.add(fs)
+	db.add(fs)
+	fs.StringVar(&sf.addr, "addr", envOr("VIDID_ADDR", "127.0.0.1:8080"), "listen `address` (env VIDID_ADDR)")
+	fs.StringVar(&sf.publicURL, "public-url", envOr("VIDID_PUBLIC_URL", ""), "URL browsers use to reach this server (default http://ADDR)")
+	fs.StringVar(&sf.caURL, "ca-url", envOr("VIDID_CA_URL", "http://127.0.0.1:8443"), "the CA's base URL: matched applicants are sent to CA-URL/enroll")
+	fs.StringVar(&sf.caAudience, "ca-audience", envOr("VIDID_CA_AUDIENCE", "vidid-demo-ca"), "the audience (aud) of issued assertions: the CA's id")
+	fs.BoolVar(&sf.demo, "demo", false, "serve the demo relying-party page at / and create its API client")
+	fs.IntVar(&sf.maxFailed, "max-failed-attempts", 10, "failed attempts before the applicant is locked out")
+	fs.DurationVar(&sf.lockout, "lockout", 10*time.Minute, "how long a lockout lasts")
+	fs.IntVar(&sf.challenges, "challenges", 2, "random active-liveness challenges per attempt (turn left/right, blink)")
+	fs.StringVar(&sf.logLevel, "log-level", envOr("VIDID_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.IntVar(&sf.icePortMin, "ice-port-min", 0, "lowest UDP port for WebRTC (0 = any)")
+	fs.IntVar(&sf.icePortMax, "ice-port-max", 0, "highest UDP port for WebRTC (0 = any)")
+	fs.IntVar(&sf.iceMuxPort, "ice-udp-mux", 0, "serve all WebRTC traffic on this one UDP port (containers, firewalls); 0 = off")
+	fs.StringVar(&sf.stun, "stun", envOr("VIDID_STUN", ""), "comma-separated STUN/TURN `urls` offered to browsers")
+	fs.BoolVar(&sf.loopbackOnly, "webrtc-loopback", false, "WebRTC on 127.0.0.1 only (tests, local demo)")
+	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit subject key, assertion key-encryption key); each may instead come from VIDID_<NAME>")
+	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if sf.publicURL == "" {
+		sf.publicURL = "http://" + sf.addr
+	}
+	log := newLogger(stderr, sf.logLevel)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	pool, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	eng, err := ef.open(reg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	log.Info("models loaded", "embedder", eng.Model(), "threshold", eng.Threshold().Score, "threshold_version", eng.Threshold().Version)
+
+	regPG := register.NewPG(pool)
+	verifier := verify.New(regPG, eng, log)
+	clients := rp.NewClients(pool)
+	subjectKey, err := loadKey(sf.secrets, "audit-subject-key", 32, sf.createSecrets)
+	if err != nil {
+		return err
+	}
+	auditLog, err := audit.New(audit.Config{SubjectKey: subjectKey})
+	if err != nil {
+		return err
+	}
+	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout, Logger: log, Registerer: reg}, auditLog)
+	if err != nil {
+		return err
+	}
+	deps := api.Deps{Verifier: verifier, Clients: clientAuth{clients}, Sessions: sessions}
+	svc, closeSvc, err := startCapture(ctx, sf, eng, pool, sessions, verifier, log, reg, &deps)
+	if err != nil {
+		return err
+	}
+	defer closeSvc()
+	_ = svc
+
+	checks := []api.Check{
+		{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }},
+		{Name: "models", Func: func(ctx context.Context) error {
+			if eng.Pipeline == nil {
+				return errors.New("not loaded")
+			}
+			return nil
+		}},
+	}
+	srv, err := api.New(api.Config{PublicURL: sf.publicURL}, deps, checks, log, reg, reg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", sf.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "addr", l.Addr().String(), "public_url", sf.publicURL)
+	fmt.Fprintf(stdout, "vidid serving on http://%s\n", l.Addr())
+	return srv.Serve(ctx, l)
+}
+
+type clientAuth struct{ c *rp.Clients }
+
+func (a clientAuth) Authenticate(ctx context.Context, key string) (api.Client, error) {
+	cl, err := a.c.Authenticate(ctx, key)
+	if err != nil {
+		return api.Client{}, err
+	}
+	return api.Client{ID: cl.ID, Name: cl.Name}, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	if f, ok := w.(*os.File); ok && f == os.Stderr && os.Getenv("VIDID_LOG_FORMAT") == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"vidid/engine"
+	"vidid/register"
+	"vidid/verify"
+)
+
+func init() {
+	addCommand(command{name: "verify", summary: "compare a selfie with the register photo of an IIN", run: runVerify})
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", "verify [--json] --iin IIN selfie.jpg", `
+Looks up the citizen's register photo by IIN, detects exactly one face in the
+selfie (JPEG or PNG), and compares the two with the configured embedder and
+threshold. The register photo's embedding is cached in the database per
+model version.
+
+Exit status: 0 match, 3 no match, 4 no usable face / bad image / invalid or
+unknown IIN, 1 other failures, 2 bad command line.`, stderr)
+	iin := fs.String("iin", "", "the citizen's 12-digit IIN (required)")
+	asJSON := fs.Bool("json", false, "print one JSON object (score, match, threshold, quality)")
+	var ef engineFlags
+	var db dbFlags
+	ef.add(fs)
+	db.add(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *iin == "" {
+		return fmt.Errorf("%w: need --iin and one image file", errUsage)
+	}
+	if err := register.ValidateIIN(*iin); err != nil {
+		return exitError{4, err}
+	}
+	f, err := engine.LoadImage(fs.Arg(0))
+	if err != nil {
+		return exitError{4, err}
+	}
+	pool, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	eng, err := ef.open(nil)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	svc := verify.New(register.NewPG(pool), eng, nil)
+	res, err := svc.VerifyFrame(ctx, *iin, f)
+	if err != nil {
+		for _, e := range []error{register.ErrNotFound, engine.ErrNoFace, engine.ErrMultipleFaces, engine.ErrPoorQuality, verify.ErrReferenceMissing, verify.ErrReferenceUnusable} {
+			if errors.Is(err, e) {
+				return exitError{4, err}
+			}
+		}
+		return err
+	}
+	d := res.Decision
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{
+			"score": d.Score, "match": d.Match, "threshold": d.Threshold.Score, "threshold_version": d.Threshold.Version,
+			"model": res.Model, "quality": res.Probe, "iin": register.MaskIIN(*iin),
+		}); err != nil {
+			return err
+		}
+	} else {
+		verdict := "NO MATCH"
+		if d.Match {
+			verdict = "MATCH"
+		}
+		fmt.Fprintf(stdout, "%s  %s %s  score %.4f  threshold %.4f (%s, %s)\nselfie: %s\n", verdict,
+			res.Citizen.GivenName, res.Citizen.Surname, d.Score, d.Threshold.Score, d.Threshold.Version, res.Model, res.Probe)
+	}
+	if !d.Match {
+		return exitError{3, errSilent}
+	}
+	return nil
+}
