@@ -2,6 +2,10 @@ package api
 
 import (
 	"context"
+	"io"
+	"net/http"
+
+	"vidid/register"
 
 	"vidid/engine"
 	"vidid/verify"
@@ -30,4 +34,17 @@ type Deps struct {
 	Clients  ClientAuth
 	Sessions Sessions
 	Capture  Capture
+	// Register, when set, is checked before a session opens, so a session
+	// for an IIN without a register photo is refused at once.
+	Register interface {
+		Get(ctx context.Context, iin string) (register.Citizen, error)
+	}
+	// Demo, when set, serves the demo relying-party page.
+	Demo *Demo
+	// JWKS returns the assertion verification keys.
+	JWKS func(ctx context.Context) ([]byte, error)
+	// CapturePage renders the capture page (nil: no page).
+	CapturePage func(w io.Writer, token, lang string) error
+	// Static serves the capture page's assets under /static/.
+	Static http.Handler
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -96,6 +97,35 @@ func (s *Server) routes() {
 		s.e.POST("/v1/verify", s.verifyImage, s.requireClient)
 	}
 	s.sessionRoutes()
+	s.demoRoutes()
+	if s.deps.JWKS != nil {
+		s.e.GET("/.well-known/jwks.json", func(c echo.Context) error {
+			b, err := s.deps.JWKS(c.Request().Context())
+			if err != nil {
+				return err
+			}
+			c.Response().Header().Set("Cache-Control", "public, max-age=60")
+			return c.Blob(http.StatusOK, "application/jwk-set+json", b)
+		})
+	}
+	if s.deps.Static != nil {
+		s.e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", s.deps.Static)))
+	}
+	if s.deps.CapturePage != nil && s.deps.Sessions != nil {
+		s.e.GET("/capture/:token", s.capturePage)
+	}
+}
+
+func (s *Server) capturePage(c echo.Context) error {
+	if _, err := s.deps.Sessions.ByToken(c.Request().Context(), c.Param("token")); err != nil {
+		e := toError(err)
+		return c.HTML(e.Status, "<!doctype html><meta charset=utf-8><title>vidid</title><p>"+template.HTMLEscapeString(e.Message)+"</p>")
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Permissions-Policy", "camera=(self), microphone=()")
+	c.Response().WriteHeader(http.StatusOK)
+	return s.deps.CapturePage(c.Response(), c.Param("token"), c.QueryParam("lang"))
 }
 
 func (s *Server) readyz(c echo.Context) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"vidid/register"
 	"vidid/session"
 )
 
@@ -89,7 +90,7 @@ func (s *Server) createSession(c echo.Context) error {
 		return newError(http.StatusBadRequest, "bad_request", "The body must be JSON: {\"iin\", \"callback_url\", \"return_url\", \"ttl_seconds\"}.")
 	}
 	cl := c.Get(clientKey).(Client)
-	ss, token, err := s.deps.Sessions.Create(c.Request().Context(), session.CreateRequest{
+	ss, token, err := s.createChecked(c.Request().Context(), session.CreateRequest{
 		ClientID: cl.ID, IIN: req.IIN, CallbackURL: req.CallbackURL, ReturnURL: req.ReturnURL,
 		TTL: time.Duration(req.TTLSeconds) * time.Second,
 	})
@@ -99,6 +100,19 @@ func (s *Server) createSession(c echo.Context) error {
 	r := toSessionResponse(ss)
 	r.CaptureURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/capture/" + token
 	return c.JSON(http.StatusCreated, r)
+}
+
+// createChecked opens a session after checking the IIN is in the register.
+func (s *Server) createChecked(ctx context.Context, req session.CreateRequest) (session.Session, string, error) {
+	if err := register.ValidateIIN(req.IIN); err != nil {
+		return session.Session{}, "", err
+	}
+	if s.deps.Register != nil {
+		if _, err := s.deps.Register.Get(ctx, req.IIN); err != nil {
+			return session.Session{}, "", err
+		}
+	}
+	return s.deps.Sessions.Create(ctx, req)
 }
 
 func (s *Server) getSession(c echo.Context) error {

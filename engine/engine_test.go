@@ -304,3 +304,23 @@ func BenchmarkMeasureQuality(b *testing.B) {
 		MeasureQuality(f, face, QualityConfig{})
 	}
 }
+
+func TestMainFace(t *testing.T) {
+	f := Frame{Width: 250, Height: 250}
+	tests := []struct {
+		name  string
+		faces []Face
+		want  int
+	}{
+		{"one", []Face{{Box: image.Rect(80, 80, 170, 180)}}, 0},
+		{"cut-off face at the edge is larger", []Face{{Box: image.Rect(0, 60, 60, 190)}, {Box: image.Rect(85, 70, 165, 170)}}, 1},
+		{"small central face in the background", []Face{{Box: image.Rect(110, 110, 140, 140)}, {Box: image.Rect(20, 40, 140, 200)}}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := mainFace(f, tc.faces); got != tc.want {
+				t.Fatalf("main face %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

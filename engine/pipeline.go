@@ -125,12 +125,7 @@ func (p *Pipeline) analyze(ctx context.Context, f Frame, qc QualityConfig) (Anal
 	if len(faces) == 0 {
 		return a, nil
 	}
-	main := 0
-	for i := range faces {
-		if faces[i].Box.Dy() > faces[main].Box.Dy() {
-			main = i
-		}
-	}
+	main := mainFace(f, faces)
 	mh := faces[main].Box.Dy()
 	for i := range faces {
 		if i != main && faces[i].Box.Dy() >= 24 && float64(faces[i].Box.Dy()) >= qc.SecondFaceRatio*float64(mh) {
@@ -149,6 +144,29 @@ func (p *Pipeline) analyze(ctx context.Context, f Frame, qc QualityConfig) (Anal
 	a.Quality = MeasureQuality(f, *a.Main, qc)
 	p.m.observe("quality", p.emb.Model(), t, nil)
 	return a, nil
+}
+
+// mainFace picks the subject: among the faces at least half as tall as the
+// tallest, the one nearest the frame centre. Pure "largest" picks faces cut
+// off at the frame edge in news photos; pure "most central" can pick a small
+// face in the background.
+func mainFace(f Frame, faces []Face) int {
+	tallest := 0
+	for _, x := range faces {
+		tallest = max(tallest, x.Box.Dy())
+	}
+	cx, cy := float64(f.Width)/2, float64(f.Height)/2
+	best, bestD := -1, 0.0
+	for i, x := range faces {
+		if 2*x.Box.Dy() < tallest {
+			continue
+		}
+		mx, my := float64(x.Box.Min.X+x.Box.Max.X)/2, float64(x.Box.Min.Y+x.Box.Max.Y)/2
+		if d := (mx-cx)*(mx-cx) + (my-cy)*(my-cy); best < 0 || d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return best
 }
 
 // Probe is one face ready for comparison.

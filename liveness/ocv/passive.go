@@ -1,0 +1,127 @@
+package ocv
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"sync"
+
+	"gocv.io/x/gocv"
+
+	"vidid/engine"
+	eocv "vidid/engine/ocv"
+	"vidid/liveness"
+)
+
+const (
+	passiveSize = 128
+	// PassiveCropScale is how much the square face box is enlarged for the
+	// passive model's crop: the surroundings (paper edge, phone bezel) are
+	// part of the evidence.
+	PassiveCropScale = 2.7
+)
+
+// PassiveConfig configures NewPassive.
+type PassiveConfig struct {
+	// ModelRoot is the model folder holding faceplugin/fr_liveness.onnx.
+	ModelRoot string
+	// Threads, when > 0, sets OpenCV's process-wide thread count.
+	Threads int
+}
+
+// Passive is the fr_liveness.onnx passive anti-spoofing model (3 classes,
+// class 0 = live).
+type Passive struct {
+	mu      sync.Mutex
+	net     *eocv.Net
+	resized gocv.Mat
+	blob    gocv.Mat
+	outs    []gocv.Mat
+}
+
+var _ liveness.PassiveScorer = (*Passive)(nil)
+
+// NewPassive loads and verifies fr_liveness.onnx.
+func NewPassive(cfg PassiveConfig) (*Passive, error) {
+	if cfg.Threads < 0 {
+		return nil, fmt.Errorf("new passive liveness: %w: threads %d < 0", eocv.ErrBadConfig, cfg.Threads)
+	}
+	eocv.SetNumThreads(cfg.Threads)
+	net, err := eocv.OpenNet(cfg.ModelRoot, "fr_liveness.onnx", "output")
+	if err != nil {
+		return nil, fmt.Errorf("new passive liveness: %w", err)
+	}
+	return &Passive{
+		net:     net,
+		resized: gocv.NewMat(),
+		blob:    eocv.NewBlob(3, passiveSize, passiveSize),
+		outs:    []gocv.Mat{gocv.NewMat()},
+	}, nil
+}
+
+// PassiveCrop is the frame region the passive model sees: the square face
+// box enlarged 2.7x about its centre, shrunk if it does not fit and shifted
+// back inside the frame (eocv.ScaledCrop).
+func PassiveCrop(face engine.Face, w, h int) image.Rectangle {
+	return eocv.ScaledCrop(eocv.SquareBox(face.Box, image.Rect(0, 0, w, h)), PassiveCropScale, w, h)
+}
+
+// Score returns p(live): the softmax probability of class 0 for the crop
+// (PassiveCrop) resized to 128x128, fed as raw 0..255 values in R,G,B order.
+func (p *Passive) Score(ctx context.Context, f engine.Frame, face engine.Face) (float64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	crop := PassiveCrop(face, f.Width, f.Height)
+	if crop.Dx() < 8 || crop.Dy() < 8 {
+		return 0, fmt.Errorf("passive liveness: %w: box %v gives crop %v in a %dx%d frame", eocv.ErrBadFace, face.Box, crop, f.Width, f.Height)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.net == nil {
+		return 0, fmt.Errorf("passive liveness: %w", engine.ErrClosed)
+	}
+	src, err := eocv.FrameMat(f)
+	if err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	defer src.Close()
+	if err := eocv.CropResize(src, crop, image.Pt(passiveSize, passiveSize), &p.resized); err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	if err := eocv.FillBlob(p.resized, &p.blob, eocv.Norm{Scale: [3]float32{1, 1, 1}, RGB: true}); err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	if err := p.net.Forward(p.blob, p.outs); err != nil {
+		return 0, fmt.Errorf("passive liveness: %w", err)
+	}
+	v, err := eocv.Floats(&p.outs[0], 3, "passive liveness: output")
+	if err != nil {
+		return 0, err
+	}
+	return eocv.Softmax(v)[0], nil
+}
+
+// Close frees the network and buffers. It is idempotent.
+func (p *Passive) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.net == nil {
+		return nil
+	}
+	err := p.net.Close()
+	p.net = nil
+	closeMats(&p.resized, &p.blob, &p.outs[0])
+	return err
+}
+
+func closeMats(ms ...*gocv.Mat) {
+	for _, m := range ms {
+		if m != nil && m.Ptr() != nil {
+			m.Close()
+		}
+	}
+}
