@@ -119,7 +119,28 @@ as aborted).`, stderr)
 	if err != nil {
 		return err
 	}
-	deps := api.Deps{Verifier: verifier, Clients: clientAuth{clients}, Sessions: sessions}
+	deps := api.Deps{Verifier: verifier, Clients: clientAuth{clients}, Sessions: sessions, Register: regPG}
+	disp, err := rp.NewDispatcher(pool, rp.DispatcherConfig{Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	if err := disp.Start(ctx); err != nil {
+		return err
+	}
+	defer disp.Stop()
+	go sessions.RunExpiry(ctx, 30*time.Second)
+	if sf.demo {
+		id, _, secret, err := clients.Create(ctx, "demo relying party", []string{hostOf(sf.publicURL)})
+		if err != nil {
+			return fmt.Errorf("create demo client: %w", err)
+		}
+		subjects, _ := register.DemoSubjects(envOr("VIDID_DATA", "../shared/data"))
+		var featured []string
+		for _, sub := range subjects {
+			featured = append(featured, register.DemoSubjectIIN(sub))
+		}
+		deps.Demo = &api.Demo{ClientID: id, CallbackSecret: secret, Citizens: regPG, VerifyCallback: rp.VerifySignature, Featured: featured}
+	}
 	svc, closeSvc, err := startCapture(ctx, sf, eng, pool, sessions, verifier, log, reg, &deps)
 	if err != nil {
 		return err
@@ -147,6 +168,14 @@ as aborted).`, stderr)
 	log.Info("serving", "addr", l.Addr().String(), "public_url", sf.publicURL)
 	fmt.Fprintf(stdout, "vidid serving on http://%s\n", l.Addr())
 	return srv.Serve(ctx, l)
+}
+
+func hostOf(u string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+	if i := strings.IndexByte(h, '/'); i >= 0 {
+		h = h[:i]
+	}
+	return h
 }
 
 type clientAuth struct{ c *rp.Clients }
