@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"vidid/register"
+	"vidid/session"
 
 	"vidid/engine"
 	"vidid/verify"
@@ -44,7 +45,7 @@ type Deps struct {
 	// JWKS returns the assertion verification keys.
 	JWKS func(ctx context.Context) ([]byte, error)
 	// CapturePage renders the capture page (nil: no page).
-	CapturePage func(w io.Writer, token, lang string) error
+	CapturePage func(w io.Writer, s session.Session, token, lang string) error
 	// Static serves the capture page's assets under /static/.
 	Static http.Handler
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -117,15 +118,18 @@ func (s *Server) routes() {
 }
 
 func (s *Server) capturePage(c echo.Context) error {
-	if _, err := s.deps.Sessions.ByToken(c.Request().Context(), c.Param("token")); err != nil {
+	ss, err := s.deps.Sessions.ByToken(c.Request().Context(), c.Param("token"))
+	if err != nil {
 		e := toError(err)
 		return c.HTML(e.Status, "<!doctype html><meta charset=utf-8><title>vidid</title><p>"+template.HTMLEscapeString(e.Message)+"</p>")
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	var buf bytes.Buffer
+	if err := s.deps.CapturePage(&buf, ss, c.Param("token"), c.QueryParam("lang")); err != nil {
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Permissions-Policy", "camera=(self), microphone=()")
-	c.Response().WriteHeader(http.StatusOK)
-	return s.deps.CapturePage(c.Response(), c.Param("token"), c.QueryParam("lang"))
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 func (s *Server) readyz(c echo.Context) error {
