@@ -1,0 +1,126 @@
+// Package evidence keeps the best frames of each capture attempt for the
+// moderators who decide undecided sessions. Frames are biometric personal
+// data: they are sealed with AES-256-GCM under a key kept outside the
+// database (the ciphertext is bound to its attempt and position, so rows
+// cannot be swapped), read back only through Load, and deleted by Purge
+// once the retention period has passed.
+package evidence
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Errors.
+var (
+	ErrNotFound = errors.New("no evidence for that attempt")
+	// ErrSealed: a row does not open with the configured key (wrong key,
+	// or the row was altered or moved).
+	ErrSealed = errors.New("evidence does not open with this key")
+)
+
+// PG stores evidence in Postgres.
+type PG struct {
+	pool  *pgxpool.Pool
+	aead  cipher.AEAD
+	keyID string
+}
+
+// NewPG returns a store sealing with the 32-byte key.
+func NewPG(pool *pgxpool.Pool, key []byte) (*PG, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("evidence key: %d bytes, want 32", len(key))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(append([]byte("vidid evidence key id\x00"), key...))
+	return &PG{pool: pool, aead: aead, keyID: hex.EncodeToString(sum[:8])}, nil
+}
+
+func aad(attemptID string, n int) []byte { return []byte(attemptID + "/" + strconv.Itoa(n)) }
+
+// Save seals and stores the frames (JPEG bytes) of one attempt in one
+// transaction and returns the reference recorded with the attempt.
+func (p *PG) Save(ctx context.Context, attemptID string, jpegs [][]byte) (string, error) {
+	if len(jpegs) == 0 {
+		return "", errors.New("evidence: no frames")
+	}
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		for n, j := range jpegs {
+			nonce := make([]byte, p.aead.NonceSize())
+			if _, err := rand.Read(nonce); err != nil {
+				return err
+			}
+			sealed := p.aead.Seal(nonce, nonce, j, aad(attemptID, n))
+			if _, err := tx.Exec(ctx, `INSERT INTO attempt_evidence (attempt_id, n, key_id, sealed) VALUES ($1, $2, $3, $4)`,
+				attemptID, n, p.keyID, sealed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("save evidence: %w", err)
+	}
+	return "attempt:" + attemptID, nil
+}
+
+// Load returns the frames of one attempt, in order.
+func (p *PG) Load(ctx context.Context, attemptID string) ([][]byte, error) {
+	rows, err := p.pool.Query(ctx, `SELECT n, sealed FROM attempt_evidence WHERE attempt_id = $1 ORDER BY n`, attemptID)
+	if err != nil {
+		return nil, fmt.Errorf("load evidence: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var n int
+		var sealed []byte
+		if err := rows.Scan(&n, &sealed); err != nil {
+			return nil, fmt.Errorf("load evidence: %w", err)
+		}
+		ns := p.aead.NonceSize()
+		if len(sealed) < ns {
+			return nil, ErrSealed
+		}
+		plain, err := p.aead.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, n))
+		if err != nil {
+			return nil, fmt.Errorf("%w: frame %d", ErrSealed, n)
+		}
+		out = append(out, plain)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load evidence: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return out, nil
+}
+
+// Purge deletes evidence older than the retention period (by the database
+// clock) and returns how many frames went.
+func (p *PG) Purge(ctx context.Context, retention time.Duration) (int64, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM attempt_evidence WHERE created_at < now() - $1::interval`, fmt.Sprintf("%d seconds", int64(retention.Seconds())))
+	if err != nil {
+		return 0, fmt.Errorf("purge evidence: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

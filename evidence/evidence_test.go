@@ -1,0 +1,101 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"vidid/audit"
+	"vidid/internal/pgtest"
+	"vidid/register"
+	"vidid/rp"
+	"vidid/session"
+)
+
+// attempt makes a real session and attempt row to hang evidence on.
+func attempt(t *testing.T, ctx context.Context) (string, *PG, *PG) {
+	t.Helper()
+	pool := pgtest.New(t)
+	clients := rp.NewClients(pool)
+	id, _, _, err := clients.Create(ctx, "t", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	al, err := audit.New(audit.Config{SubjectKey: bytes.Repeat([]byte{1}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := session.NewPG(pool, session.Config{}, al)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iin, _ := register.GenerateIIN(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), true, 5)
+	ss, tok, err := st.Create(ctx, session.CreateRequest{ClientID: id, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordConsent(ctx, tok, "en", true); err != nil {
+		t.Fatal(err)
+	}
+	att, err := st.StartAttempt(ctx, ss.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewPG(pool, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewPG(pool, bytes.Repeat([]byte{8}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return att.ID, a, b
+}
+
+func TestSaveLoadPurge(t *testing.T) {
+	ctx := context.Background()
+	id, store, otherKey := attempt(t, ctx)
+	frames := [][]byte{[]byte("\xff\xd8frame one"), []byte("\xff\xd8frame two")}
+	ref, err := store.Save(ctx, id, frames)
+	if err != nil || ref == "" {
+		t.Fatalf("Save: %q, %v", ref, err)
+	}
+	got, err := store.Load(ctx, id)
+	if err != nil || len(got) != 2 || !bytes.Equal(got[1], frames[1]) {
+		t.Fatalf("Load: %q, %v", got, err)
+	}
+	var raw []byte
+	if err := store.pool.QueryRow(ctx, `SELECT sealed FROM attempt_evidence WHERE attempt_id = $1 AND n = 0`, id).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("frame one")) {
+		t.Fatal("frames are stored in clear")
+	}
+	if _, err := otherKey.Load(ctx, id); !errors.Is(err, ErrSealed) {
+		t.Fatalf("Load with another key: %v, want ErrSealed", err)
+	}
+	// Swapping two rows' ciphertexts must not go unnoticed.
+	if _, err := store.pool.Exec(ctx, `UPDATE attempt_evidence SET n = 1 - n + 10 WHERE attempt_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.pool.Exec(ctx, `UPDATE attempt_evidence SET n = n - 10 WHERE attempt_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(ctx, id); !errors.Is(err, ErrSealed) {
+		t.Fatalf("Load after swapping rows: %v, want ErrSealed", err)
+	}
+	if n, err := store.Purge(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("Purge(1h) deleted %d, %v", n, err)
+	}
+	if _, err := store.pool.Exec(ctx, `UPDATE attempt_evidence SET created_at = now() - interval '31 days'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.Purge(ctx, 30*24*time.Hour); err != nil || n != 2 {
+		t.Fatalf("Purge(30d) deleted %d, %v", n, err)
+	}
+	if _, err := store.Load(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load after purge: %v", err)
+	}
+}
