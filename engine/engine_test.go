@@ -170,7 +170,7 @@ func frontal(b image.Rectangle) []Point {
 	for i := 42; i < 48; i++ {
 		p[i] = Point{x0 + w*0.67, y0 + h*0.4}
 	}
-	p[30] = Point{x0 + w*0.5, y0 + h*0.4 + (h*0.95-h*0.4)*0.42}
+	p[30] = Point{x0 + w*0.5, y0 + h*0.4 + (h*0.95-h*0.4)*0.31}
 	return p
 }
 
