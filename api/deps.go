@@ -46,6 +46,8 @@ type Deps struct {
 	JWKS func(ctx context.Context) ([]byte, error)
 	// CapturePage renders the capture page (nil: no page).
 	CapturePage func(w io.Writer, s session.Session, token, lang string) error
+	// CapturePageCSP is the Content-Security-Policy of the capture page.
+	CapturePageCSP string
 	// Static serves the capture page's assets under /static/.
 	Static http.Handler
 }

@@ -128,6 +128,9 @@ func (s *Server) capturePage(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if s.deps.CapturePageCSP != "" {
+		c.Response().Header().Set("Content-Security-Policy", s.deps.CapturePageCSP)
+	}
 	c.Response().Header().Set("Permissions-Policy", "camera=(self), microphone=()")
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }

@@ -204,7 +204,8 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 		return
 	}
 	s.m.attempts.WithLabelValues(string(rec.Outcome)).Inc()
-	log.Info("attempt finished", "outcome", rec.Outcome, "reason", rec.Reason, "state", after.State, "frames", res.Frames)
+	log.Info("attempt finished", "outcome", rec.Outcome, "reason", rec.Reason, "state", after.State, "frames", res.Frames,
+		"liveness", res.Liveness, "match_score", rec.MatchScore)
 	msg := capture.ResultMsg{Type: "result", Outcome: string(rec.Outcome), Reason: string(rec.Reason), AttemptsLeft: after.AttemptsLeft}
 	switch {
 	case after.State == session.StateMatched && matched != nil && s.issuer != nil:

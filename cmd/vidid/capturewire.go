@@ -2,20 +2,94 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	pion "github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"vidid/api"
+	"vidid/attempt"
+	"vidid/capture"
 	"vidid/engine/assemble"
+	"vidid/evidence"
+	livocv "vidid/liveness/ocv"
 	"vidid/session"
 	"vidid/verify"
+	"vidid/web"
+	"vidid/webrtc"
 )
 
+// peers adapts the WebRTC server to attempt.Peers.
+type peers struct{ s *webrtc.Server }
+
+func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, error) {
+	a, peer, err := p.s.Accept(ctx, offer)
+	if err != nil {
+		return "", nil, err
+	}
+	return a, peer, nil
+}
+
 // startCapture wires the live capture (WebRTC peers, the capture state
-// machine, assertions) into deps.
+// machine, evidence, assertions) and the capture page into deps.
 func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool *pgxpool.Pool, sessions *session.PG,
-	verifier *verify.Service, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (any, func(), error) {
-	return nil, func() {}, nil
+	verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), error) {
+	var ice []pion.ICEServer
+	var pageICE []web.ICEServer
+	if sf.stun != "" {
+		urls := strings.Split(sf.stun, ",")
+		ice = append(ice, pion.ICEServer{URLs: urls})
+		pageICE = append(pageICE, web.ICEServer{URLs: urls})
+	}
+	rtc, err := webrtc.NewServer(webrtc.Config{
+		ICEServers: ice, UDPPortMin: uint16(sf.icePortMin), UDPPortMax: uint16(sf.icePortMax),
+		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, MaxCaptureTime: sf.maxCapture + 10*time.Second,
+	}, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	passive, err := livocv.NewPassive(livocv.PassiveConfig{ModelRoot: models})
+	if err != nil {
+		rtc.Close()
+		return nil, err
+	}
+	evKey, err := loadKey(sf.secrets, "evidence-key", 32, sf.createSecrets)
+	if err != nil {
+		rtc.Close()
+		passive.Close()
+		return nil, err
+	}
+	ev, err := evidence.NewPG(pool, evKey)
+	if err != nil {
+		rtc.Close()
+		passive.Close()
+		return nil, err
+	}
+	capCfg := capture.Config{Challenges: sf.challenges, MaxDuration: sf.maxCapture, LivenessThreshold: sf.livenessThreshold}
+	if sf.challenges == 0 {
+		capCfg.Challenges = 0
+	}
+	svc, err := attempt.New(attempt.Config{Capture: capCfg}, sessions, peers{rtc}, eng, passive, verifier, issuer, ev, log, reg)
+	if err != nil {
+		rtc.Close()
+		passive.Close()
+		return nil, err
+	}
+	deps.Capture = svc
+	deps.Static = http.FileServerFS(web.Assets())
+	deps.CapturePageCSP = web.ContentSecurityPolicy
+	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
+		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,
+			ConsentAccepted: s.ConsentAccepted, ICEServers: pageICE})
+	}
+	return func() {
+		_ = svc.Close()
+		_ = rtc.Close()
+		_ = passive.Close()
+	}, nil
 }

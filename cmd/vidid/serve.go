@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"vidid/api"
+	"vidid/assertion"
 	"vidid/audit"
 	"vidid/register"
 	"vidid/rp"
@@ -38,6 +39,8 @@ type serveFlags struct {
 	iceMuxPort                         int
 	stun                               string
 	loopbackOnly                       bool
+	maxCapture                         time.Duration
+	livenessThreshold                  float64
 	secrets                            string
 	createSecrets                      bool
 }
@@ -77,15 +80,22 @@ as aborted).`, stderr)
 	fs.IntVar(&sf.iceMuxPort, "ice-udp-mux", 0, "serve all WebRTC traffic on this one UDP port (containers, firewalls); 0 = off")
 	fs.StringVar(&sf.stun, "stun", envOr("VIDID_STUN", ""), "comma-separated STUN/TURN `urls` offered to browsers")
 	fs.BoolVar(&sf.loopbackOnly, "webrtc-loopback", false, "WebRTC on 127.0.0.1 only (tests, local demo)")
+	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
+	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit subject key, assertion key-encryption key); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if sf.publicURL == "" {
-		sf.publicURL = "http://" + sf.addr
-	}
 	log := newLogger(stderr, sf.logLevel)
+	l, err := net.Listen("tcp", sf.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer l.Close()
+	if sf.publicURL == "" {
+		sf.publicURL = "http://" + l.Addr().String()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -141,12 +151,25 @@ as aborted).`, stderr)
 		}
 		deps.Demo = &api.Demo{ClientID: id, CallbackSecret: secret, Citizens: regPG, VerifyCallback: rp.VerifySignature, Featured: featured}
 	}
-	svc, closeSvc, err := startCapture(ctx, sf, eng, pool, sessions, verifier, log, reg, &deps)
+	kek, err := loadKey(sf.secrets, "assertion-kek", 32, sf.createSecrets)
 	if err != nil {
 		return err
 	}
-	defer closeSvc()
-	_ = svc
+	keys, err := openAssertionKeys(ctx, pool, kek)
+	if err != nil {
+		return err
+	}
+	iss, err := assertion.NewIssuer(assertion.IssuerConfig{Issuer: sf.publicURL, Audience: sf.caAudience}, keys, nil)
+	if err != nil {
+		return err
+	}
+	deps.JWKS = keys.JWKS
+	issuer := &assertionIssuer{iss: iss, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
+	closeCapture, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
+	if err != nil {
+		return err
+	}
+	defer closeCapture()
 
 	checks := []api.Check{
 		{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }},
@@ -160,10 +183,6 @@ as aborted).`, stderr)
 	srv, err := api.New(api.Config{PublicURL: sf.publicURL}, deps, checks, log, reg, reg)
 	if err != nil {
 		return err
-	}
-	l, err := net.Listen("tcp", sf.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("serving", "addr", l.Addr().String(), "public_url", sf.publicURL)
 	fmt.Fprintf(stdout, "vidid serving on http://%s\n", l.Addr())

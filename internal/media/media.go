@@ -57,3 +57,12 @@ func Y4M(t testing.TB, src string, w, h, fps int, seconds float64, filter string
 	ffmpeg(t, args...)
 	return out
 }
+
+// Y4MFilter renders seconds of src through an ffmpeg filter graph (one
+// input, one output) to a YUV4MPEG2 file.
+func Y4MFilter(t testing.TB, src string, seconds float64, graph string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "camera.y4m")
+	ffmpeg(t, "-i", src, "-an", "-t", fmt.Sprint(seconds), "-filter_complex", "[0]"+graph, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", out)
+	return out
+}

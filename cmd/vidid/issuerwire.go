@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"vidid/assertion"
+	"vidid/attempt"
+	"vidid/capture"
+)
+
+// assertionIssuer issues the identity assertion on a match and points the
+// applicant's browser at the CA's enrolment page with it.
+type assertionIssuer struct {
+	iss   *assertion.Issuer
+	caURL string
+	// checks describes which liveness checks this deployment runs.
+	checks assertion.Checks
+}
+
+var _ attempt.Issuer = (*assertionIssuer)(nil)
+
+func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*capture.Next, error) {
+	var ch []string
+	for _, c := range m.Challenges {
+		ch = append(ch, string(c))
+	}
+	checks := a.checks
+	checks.ActiveChallenges = len(ch) > 0
+	tok, _, err := a.iss.Issue(ctx, assertion.Claims{
+		SessionID: m.Session.ID, Txn: m.AttemptID, Method: assertion.MethodBVR, Source: "population register (demo)",
+		Person: assertion.Person{GivenName: m.Citizen.GivenName, FamilyName: m.Citizen.Surname, MiddleName: m.Citizen.Patronymic,
+			BirthDate: m.Citizen.BirthDate, IIN: m.Citizen.IIN},
+		Evidence: assertion.Evidence{LivenessScore: m.LivenessScore, MatchScore: m.MatchScore, ThresholdVersion: m.ThresholdVersion,
+			Model: m.Model, Checks: checks, Challenges: ch},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issue assertion: %w", err)
+	}
+	return &capture.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}, nil
+}
+
+// openAssertionKeys opens the shared signing keys (creating the first one).
+func openAssertionKeys(ctx context.Context, pool *pgxpool.Pool, kek []byte) (*assertion.PGKeys, error) {
+	keys, err := assertion.NewPGKeys(pool, assertion.PGKeysConfig{KEK: kek}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := keys.EnsureKey(ctx); err != nil {
+		return nil, fmt.Errorf("assertion signing key: %w", err)
+	}
+	return keys, nil
+}
