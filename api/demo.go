@@ -26,6 +26,7 @@ type Demo struct {
 	// Citizens lists register entries to pick from.
 	Citizens interface {
 		List(ctx context.Context, limit, offset int) ([]register.CitizenSummary, error)
+		Get(ctx context.Context, iin string) (register.Citizen, error)
 	}
 	// VerifyCallback checks a callback's signature header.
 	VerifyCallback func(secret, header string, body []byte, now time.Time, tolerance time.Duration) error
@@ -64,14 +65,15 @@ func (s *Server) demoRoutes() {
 			return err
 		}
 		featured := map[string]bool{}
-		for _, f := range d.Featured {
-			featured[f] = true
-		}
 		var first, rest []register.CitizenSummary
+		for _, iin := range d.Featured {
+			if ci, err := d.Citizens.Get(c.Request().Context(), iin); err == nil {
+				featured[iin] = true
+				first = append(first, register.CitizenSummary{IIN: ci.IIN, Surname: ci.Surname, GivenName: ci.GivenName})
+			}
+		}
 		for _, x := range cs {
-			if featured[x.IIN] {
-				first = append(first, x)
-			} else {
+			if !featured[x.IIN] {
 				rest = append(rest, x)
 			}
 		}

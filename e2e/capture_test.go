@@ -86,6 +86,8 @@ func TestCaptureMatch(t *testing.T) {
 	if !waitFor(t, ctx, `window.__guidance && window.__guidance.length > 0`, 30*time.Second) {
 		t.Fatalf("no guidance appeared; page says %q", text(ctx, "main"))
 	}
+	time.Sleep(1500 * time.Millisecond)
+	shot(t, ctx, "capture-guidance")
 	first, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__firstGuidance || 0`))
 	frame, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__firstFrame || 0`))
 	t.Logf("first guidance %.0f ms after the page's first camera frame", first-frame)
@@ -98,6 +100,7 @@ func TestCaptureMatch(t *testing.T) {
 		&& !!document.querySelector('#next-form input[name=assertion]')`, 10*time.Second) {
 		t.Fatalf("the page did not prepare the CA hand-over; it says %q", text(ctx, "#message"))
 	}
+	shot(t, ctx, "capture-result")
 	if !strings.Contains(text(ctx, "#message-title"), "confirmed") {
 		t.Fatalf("result title %q", text(ctx, "#message-title"))
 	}

@@ -202,6 +202,23 @@ func waitFor(t *testing.T, ctx context.Context, expr string, within time.Duratio
 	return false
 }
 
+// shot saves a screenshot to $VIDID_E2E_SHOTS/name.png when that is set
+// (how the README's pictures are made).
+func shot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("VIDID_E2E_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
 func text(ctx context.Context, sel string) string {
 	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).textContent||""`, sel)))
 	return strings.TrimSpace(s)

@@ -354,7 +354,7 @@ func TestDictionariesCoverProtocol(t *testing.T) {
 	codes := []string{"face_not_found", "center_face", "move_closer", "move_back", "too_dark", "too_bright",
 		"blurry", "hold_still", "one_face_only", "look_straight", "ok"}
 	challenges := []string{"turn_left", "turn_right", "blink", "smile", "nod"}
-	outcomes := []string{"match", "no_match", "liveness_failed", "timeout", "locked", "error"}
+	outcomes := []string{"match", "no_match", "liveness_failed", "timeout", "locked", "moderation", "error"}
 	// The capture package's constants are the server side of the contract.
 	for _, p := range []capture.Phase{capture.PhaseSmallOval, capture.PhaseApproach, capture.PhaseLargeOval,
 		capture.PhaseChallenge, capture.PhaseProcessing, capture.PhaseDone} {

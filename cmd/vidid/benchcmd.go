@@ -18,21 +18,27 @@ func init() {
 	addCommand(command{name: "bench", summary: "benchmark verification accuracy on a labelled pair list", run: runBench})
 }
 
+// fmrPoint is the operating point for one FMR target.
+type fmrPoint struct {
+	Target float64 `json:"fmr_target"`
+	bench.Point
+}
+
 // pairReport is the JSON report of one embedder over one pair list.
 type pairReport struct {
-	Model            string        `json:"model"`
-	Pairs            int           `json:"pairs"`
-	Genuine          int           `json:"genuine"`
-	Impostor         int           `json:"impostor"`
-	NoFace           int           `json:"images_without_face"`
-	AUC              float64       `json:"auc"`
-	EER              float64       `json:"eer"`
-	EERThreshold     float64       `json:"eer_threshold"`
-	Threshold        float64       `json:"threshold"`
-	ThresholdVersion string        `json:"threshold_version"`
-	AtThreshold      bench.Point   `json:"at_threshold"`
-	FNMRAtFMR        []bench.Point `json:"fnmr_at_fmr"`
-	Seconds          float64       `json:"seconds"`
+	Model            string      `json:"model"`
+	Pairs            int         `json:"pairs"`
+	Genuine          int         `json:"genuine"`
+	Impostor         int         `json:"impostor"`
+	NoFace           int         `json:"images_without_face"`
+	AUC              float64     `json:"auc"`
+	EER              float64     `json:"eer"`
+	EERThreshold     float64     `json:"eer_threshold"`
+	Threshold        float64     `json:"threshold"`
+	ThresholdVersion string      `json:"threshold_version"`
+	AtThreshold      bench.Point `json:"at_threshold"`
+	FNMRAtFMR        []fmrPoint  `json:"fnmr_at_fmr"`
+	Seconds          float64     `json:"seconds"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -88,7 +94,7 @@ An image without a detectable face makes its pairs non-matches (score 0).`, stde
 				continue
 			}
 			p, _ := res.Scores.FNMRAtFMR(fmr)
-			r.FNMRAtFMR = append(r.FNMRAtFMR, p)
+			r.FNMRAtFMR = append(r.FNMRAtFMR, fmrPoint{Target: fmr, Point: p})
 		}
 		reports = append(reports, r)
 	}
@@ -101,7 +107,7 @@ An image without a detectable face makes its pairs non-matches (score 0).`, stde
 		fmt.Fprintf(stdout, "%s: %d pairs (%d genuine, %d impostor), %d images without a face, %.0f s\n", r.Model, r.Pairs, r.Genuine, r.Impostor, r.NoFace, r.Seconds)
 		fmt.Fprintf(stdout, "  AUC %.4f  EER %.2f%% (score %.4f)\n", r.AUC, 100*r.EER, r.EERThreshold)
 		for _, p := range r.FNMRAtFMR {
-			fmt.Fprintf(stdout, "  FNMR %.2f%% at FMR <= %.0e (score %.4f)\n", 100*p.FNMR, p.FMR, p.Threshold)
+			fmt.Fprintf(stdout, "  FNMR %.2f%% at FMR <= %.0e (measured %.2e, score %.4f)\n", 100*p.FNMR, p.Target, p.FMR, p.Threshold)
 		}
 		fmt.Fprintf(stdout, "  configured threshold %.4f (%s): TAR %.2f%%  FMR %.2f%%\n", r.Threshold, r.ThresholdVersion, 100*(1-r.AtThreshold.FNMR), 100*r.AtThreshold.FMR)
 	}

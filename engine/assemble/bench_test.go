@@ -40,12 +40,12 @@ func BenchmarkAnalyze(b *testing.B) {
 	e := openB(b, "")
 	f := frame640(b)
 	ctx := context.Background()
-	for b.Loop() {
+	testenv.ReportCPU(b, func() {
 		a, err := e.Analyze(ctx, f)
 		if err != nil || a.Main == nil {
 			b.Fatalf("analyze: %v, face %v", err, a.Main)
 		}
-	}
+	})
 }
 
 // BenchmarkProbe is detect + landmarks + quality + align + embed, the
@@ -57,11 +57,11 @@ func BenchmarkProbe(b *testing.B) {
 			e := openB(b, emb)
 			f := frame640(b)
 			ctx := context.Background()
-			for b.Loop() {
+			testenv.ReportCPU(b, func() {
 				if _, err := e.ProbeImage(ctx, f); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -77,11 +77,11 @@ func BenchmarkEmbed(b *testing.B) {
 			if err != nil || a.Main == nil {
 				b.Fatal("no face")
 			}
-			for b.Loop() {
+			testenv.ReportCPU(b, func() {
 				if _, err := e.Embed(ctx, f, *a.Main); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }

@@ -16,7 +16,7 @@
   const CODES = ['face_not_found', 'center_face', 'move_closer', 'move_back', 'too_dark', 'too_bright',
     'blurry', 'hold_still', 'one_face_only', 'look_straight', 'ok'];
   const CHALLENGES = ['turn_left', 'turn_right', 'blink', 'smile', 'nod'];
-  const OUTCOMES = ['match', 'no_match', 'liveness_failed', 'timeout', 'locked', 'error'];
+  const OUTCOMES = ['match', 'no_match', 'liveness_failed', 'timeout', 'locked', 'moderation', 'error'];
   const REVIEW_REASONS = ['register_photo_missing', 'register_photo_unusable'];
 
   const CONNECT_TIMEOUT_MS = 15000; // camera on → data channel open
@@ -512,6 +512,10 @@
     const left = Number.isInteger(m.attempts_left) && m.attempts_left >= 0 ? m.attempts_left : null;
     if (outcome === 'match') { showSuccess(m.next); return; }
     if (outcome === 'locked') { showLocked(m.retry_after_seconds); return; }
+    if (outcome === 'moderation') {
+      showMessage({ kind: 'info', title: 'result.review.title', text: 'reason.moderation', ret: true });
+      return;
+    }
     let reason = 'unknown';
     if (typeof m.reason === 'string' && hasKey('reason.' + m.reason)) reason = m.reason;
     else if (hasKey('reason.' + outcome)) reason = outcome;

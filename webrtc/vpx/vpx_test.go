@@ -126,7 +126,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	defer d.Close()
 	i := 0
-	for b.Loop() {
+	testenv.ReportCPU(b, func() {
 		if i == len(fs) {
 			i = 0
 		}
@@ -134,5 +134,5 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
-	}
+	})
 }
