@@ -60,6 +60,8 @@ type Verified struct {
 	Claims    Claims
 	KeyID     string
 	Algorithm jose.SignatureAlgorithm
+	// Audience is the audience it was verified for (the consumer's id).
+	Audience string
 	// Validators are the policy checks the consumer must run on the
 	// claims before acting on them (Validate runs them all), in the manner
 	// of step-ca's sign options.
@@ -79,11 +81,7 @@ func (v *Verified) Validate() error {
 
 // Use is the TokenUse that consumes v.
 func (v *Verified) Use(at time.Time) TokenUse {
-	aud := ""
-	if len(v.Claims.Audience) > 0 {
-		aud = v.Claims.Audience[0]
-	}
-	return TokenUse{JTI: v.Claims.ID, Subject: v.Claims.Subject, Audience: aud, Expiry: v.Claims.Expiry, UsedAt: at}
+	return TokenUse{JTI: v.Claims.ID, Subject: v.Claims.Subject, Audience: v.Audience, Expiry: v.Claims.Expiry, UsedAt: at}
 }
 
 // Verifier checks assertions in a fixed order, as step-ca checks its
@@ -227,7 +225,7 @@ func (v *Verifier) check(ctx context.Context, token string) (*Verified, error) {
 	if err := v.checkClaims(&c); err != nil {
 		return nil, fmt.Errorf("verify assertion: %w", err)
 	}
-	return &Verified{Claims: c, KeyID: key.KeyID, Algorithm: alg, Validators: slices.Clone(v.cfg.Policy)}, nil
+	return &Verified{Claims: c, KeyID: key.KeyID, Algorithm: alg, Audience: v.cfg.Audience, Validators: slices.Clone(v.cfg.Policy)}, nil
 }
 
 func (v *Verifier) parse(token string) (*header, *jose.JSONWebSignature, error) {
@@ -258,7 +256,7 @@ func (v *Verifier) parse(token string) (*header, *jose.JSONWebSignature, error) 
 	if h.Crit {
 		return nil, nil, malformed("critical header parameters (crit) are not accepted")
 	}
-	if h.Typ == nil || !strings.EqualFold(*h.Typ, Type) {
+	if h.Typ == nil || !(strings.EqualFold(*h.Typ, Type) || strings.EqualFold(*h.Typ, "application/"+Type)) {
 		return nil, nil, malformed("typ must be %q", Type)
 	}
 	if h.Kid == nil || *h.Kid == "" || len(*h.Kid) > 128 {

@@ -227,6 +227,9 @@ func TestVerify(t *testing.T) {
 						}
 						return
 					}
+					if u := got.Use(t0); u.Audience != testAudience || u.JTI != got.Claims.ID {
+						t.Fatalf("consumption records audience %q jti %q", u.Audience, u.JTI)
+					}
 					if got.Claims.Subject != "900515400123" || got.Claims.Person.FamilyName != "Сапарова" || got.KeyID != keys.Signer().KID {
 						t.Fatalf("verified claims: sub %q family %q kid %q", got.Claims.Subject, got.Claims.Person.FamilyName, got.KeyID)
 					}

@@ -34,6 +34,15 @@ const StaticPrefix = "/static/"
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'"
 
+// ContentSecurityPolicyFor is ContentSecurityPolicy with form submissions
+// allowed only to the page itself and the given origins (the CA the page
+// hands a matched applicant to), instead of any https origin.
+func ContentSecurityPolicyFor(formOrigins ...string) string {
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; form-action " + strings.Join(append([]string{"'self'"}, formOrigins...), " ") +
+		"; base-uri 'none'; frame-ancestors 'none'"
+}
+
 // DefaultLang is the language the page is rendered in when CapturePageData
 // has none; the browser then switches to the applicant's preferred language
 // (navigator.languages) if it is one of Languages.

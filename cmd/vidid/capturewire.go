@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	}
 	deps.Capture = svc
 	deps.Static = http.FileServerFS(web.Assets())
-	deps.CapturePageCSP = web.ContentSecurityPolicy
+	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
 		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,
 			ConsentAccepted: s.ConsentAccepted, ICEServers: pageICE})
@@ -92,4 +93,13 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		_ = rtc.Close()
 		_ = passive.Close()
 	}, nil
+}
+
+// originOf returns scheme://host[:port] of u.
+func originOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"vidid/api/caserver"
+	"vidid/assertion"
+	"vidid/ca"
+	"vidid/store"
+)
+
+func init() {
+	addCommand(command{name: "ca", summary: "the reference CA: verifies assertions, issues keys and certificates", run: runCA})
+}
+
+func runCA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ca", "ca serve [--addr HOST:PORT] [--issuer-url URL] [--id CA-ID] [--db URL]", `
+Runs the reference certificate authority, standing in for the national CA,
+as a separate process on its own port. An applicant arrives from vidid with
+a signed identity assertion (POST /enroll, form field "assertion"). The CA
+verifies it — signature against vidid's JWKS (ISSUER-URL/.well-known/
+jwks.json), issuer, audience (this CA's id), expiry, and that it was never
+used — asks for a key-store password, generates an RSA-2048 key pair,
+issues an X.509 certificate (CN, SN, GIVENNAME, SERIALNUMBER=IIN…, C=KZ)
+under a CA chain it creates on first start, and returns a password-
+protected PKCS#12 file. POST /v1/enroll/csr accepts a PKCS#10 CSR instead.
+GET /ca.pem serves the chain; /healthz and /metrics as usual.
+
+The assertion is consumed in the same transaction that records the
+certificate.`, stderr)
+	addr := fs.String("addr", envOr("VIDID_CA_ADDR", "127.0.0.1:8443"), "listen `address`")
+	issuerURL := fs.String("issuer-url", envOr("VIDID_ISSUER_URL", "http://127.0.0.1:8080"), "vidid's issuer URL (the assertions' iss; JWKS at URL/.well-known/jwks.json)")
+	id := fs.String("id", envOr("VIDID_CA_AUDIENCE", "vidid-demo-ca"), "this CA's id: the audience its assertions must carry")
+	secrets := fs.String("secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (the CA key-encryption key)")
+	createSecrets := fs.Bool("create-secrets", true, "create a missing CA key-encryption key (false in production)")
+	logLevel := fs.String("log-level", envOr("VIDID_LOG_LEVEL", "info"), "debug, info, warn or error")
+	var db dbFlags
+	db.add(fs)
+	if len(args) == 0 || args[0] != "serve" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return parse(fs, args)
+		}
+		return fmt.Errorf("%w: want 'ca serve'", errUsage)
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	log := newLogger(stderr, *logLevel).With("component", "ca")
+	pool, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	kek, err := loadKey(*secrets, "ca-kek", 32, *createSecrets)
+	if err != nil {
+		return err
+	}
+	keys, err := assertion.NewRemoteKeys(assertion.RemoteKeysConfig{URL: strings.TrimRight(*issuerURL, "/") + "/.well-known/jwks.json"}, nil)
+	if err != nil {
+		return err
+	}
+	verifier, err := assertion.NewVerifier(assertion.VerifierConfig{Issuer: *issuerURL, Audience: *id}, keys, assertion.NewPGTokens(pool), nil)
+	if err != nil {
+		return err
+	}
+	auth, err := ca.New(ctx, ca.Config{ID: *id, KEK: kek}, pool, verifier, nil, log)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h, err := caserver.New(caserver.Config{VerifyURL: *issuerURL, Ping: func(ctx context.Context) error { return pool.Ping(ctx) }, Gatherer: reg}, auth, log, reg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(stdout, "vidid CA serving on http://%s\n", l.Addr())
+	log.Info("CA serving", "addr", l.Addr().String(), "id", *id, "issuer", *issuerURL)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return err
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}

@@ -1,0 +1,161 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vidid/register"
+)
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startCA runs `vidid ca serve` on addr, trusting issuer's JWKS.
+func startCA(t *testing.T, db, addr, issuer string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "ca", "serve", "--addr", addr, "--issuer-url", issuer, "--db", db, "--secrets", t.TempDir())
+	stdout, _ := cmd.StdoutPipe()
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("CA log:\n%s", logs.String())
+		}
+	})
+	up := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "vidid CA serving on "); ok {
+				up <- a
+			}
+		}
+	}()
+	select {
+	case a := <-up:
+		return a
+	case <-time.After(60 * time.Second):
+		t.Fatalf("CA did not start:\n%s", logs.String())
+	}
+	return ""
+}
+
+// TestEnrolment is the whole flow: capture → match → the page posts the
+// assertion to the CA → password → a PKCS#12 that openssl opens with that
+// password, holding a certificate that names the IIN and verifies against
+// the CA chain. Replaying the same assertion is refused.
+func TestEnrolment(t *testing.T) {
+	caAddr := freePort(t)
+	sys := start(t, "--challenges", "0", "--passive-liveness-threshold", "-1", "--ca-url", "http://"+caAddr)
+	caBase := startCA(t, sys.db, caAddr, sys.base)
+	iin := register.DemoSubjectIIN("s01-apfol")
+	ctx := browser(t, approachVideo(t), false)
+	open(t, ctx, sys.session(t, iin), false)
+	outcome, reason := waitAttempt(t, sys.db, 90*time.Second)
+	if outcome != "match" {
+		t.Fatalf("attempt %s/%s, want match", outcome, reason)
+	}
+	// The page submits the assertion to the CA after 2 s.
+	if !waitFor(t, ctx, `location.href.startsWith('`+caBase+`') && !!document.getElementById('password')`, 30*time.Second) {
+		t.Fatalf("not on the CA's password page; at %q: %q", text(ctx, "title"), text(ctx, "body"))
+	}
+	shot(t, ctx, "ca-password")
+	token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('input[name=assertion]').value`))
+	if err != nil || strings.Count(token, ".") != 2 {
+		t.Fatalf("no assertion on the password page: %q %v", token, err)
+	}
+	const password = "Qazaq-Eli 2026!"
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("confirm"), password),
+		chromedp.Submit(chromedp.ID("password")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, ctx, `!!document.getElementById('download')`, 60*time.Second) {
+		t.Fatalf("no key store offered: %q", text(ctx, "body"))
+	}
+	shot(t, ctx, "ca-success")
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('download').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b64, ok := strings.Cut(href, ";base64,")
+	if !ok {
+		t.Fatalf("download link is not a data: URL: %.60q", href)
+	}
+	p12, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p12Path := filepath.Join(dir, iin+".p12")
+	if err := os.WriteFile(p12Path, p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// openssl opens it with the password, and not without it.
+	out, err := exec.Command("openssl", "pkcs12", "-in", p12Path, "-passin", "pass:"+password, "-nokeys", "-clcerts", "-out", filepath.Join(dir, "cert.pem")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl pkcs12 with the password: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("openssl", "pkcs12", "-in", p12Path, "-passin", "pass:wrong-password", "-nokeys", "-out", os.DevNull).CombinedOutput(); err == nil {
+		t.Fatalf("openssl opened the key store with a wrong password:\n%s", out)
+	}
+	subj, err := exec.Command("openssl", "x509", "-in", filepath.Join(dir, "cert.pem"), "-noout", "-subject", "-nameopt", "RFC2253").CombinedOutput()
+	if err != nil || !strings.Contains(string(subj), "IIN"+iin) || !strings.Contains(string(subj), "C=KZ") {
+		t.Fatalf("certificate subject %q (%v) does not name IIN%s, C=KZ", subj, err, iin)
+	}
+	// The certificate verifies against the CA's chain.
+	resp, err := http.Get("http://" + caAddr + "/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	blocks := strings.SplitAfter(string(chain), "-----END CERTIFICATE-----\n")
+	if len(blocks) < 2 {
+		t.Fatalf("chain has %d certificates", len(blocks))
+	}
+	_ = os.WriteFile(filepath.Join(dir, "issuing.pem"), []byte(blocks[0]), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "root.pem"), []byte(strings.Join(blocks[1:], "")), 0o644)
+	if out, err := exec.Command("openssl", "verify", "-CAfile", filepath.Join(dir, "root.pem"), "-untrusted", filepath.Join(dir, "issuing.pem"),
+		filepath.Join(dir, "cert.pem")).CombinedOutput(); err != nil || !strings.Contains(string(out), "OK") {
+		t.Fatalf("openssl verify: %v\n%s", err, out)
+	}
+	// Submitting the same assertion again is refused.
+	resp, err = http.PostForm("http://"+caAddr+"/enroll/keystore", url.Values{"assertion": {token}, "password": {password}, "confirm": {password}, "lang": {"en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("replayed assertion: HTTP %d, want 409", resp.StatusCode)
+	}
+}
