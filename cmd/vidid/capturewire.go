@@ -82,6 +82,22 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		return nil, err
 	}
 	deps.Capture = svc
+	go func() { // retention of attempt evidence
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if n, err := ev.Purge(ctx, sf.evidenceRetention); err != nil {
+				log.Warn("purge evidence", "err", err)
+			} else if n > 0 {
+				log.Info("evidence purged", "frames", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	deps.Static = http.FileServerFS(web.Assets())
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {

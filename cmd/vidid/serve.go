@@ -40,6 +40,8 @@ type serveFlags struct {
 	stun                               string
 	loopbackOnly                       bool
 	maxCapture                         time.Duration
+	keyMaxAge                          time.Duration
+	evidenceRetention                  time.Duration
 	livenessThreshold                  float64
 	secrets                            string
 	createSecrets                      bool
@@ -80,6 +82,8 @@ as aborted).`, stderr)
 	fs.IntVar(&sf.iceMuxPort, "ice-udp-mux", 0, "serve all WebRTC traffic on this one UDP port (containers, firewalls); 0 = off")
 	fs.StringVar(&sf.stun, "stun", envOr("VIDID_STUN", ""), "comma-separated STUN/TURN `urls` offered to browsers")
 	fs.BoolVar(&sf.loopbackOnly, "webrtc-loopback", false, "WebRTC on 127.0.0.1 only (tests, local demo)")
+	fs.DurationVar(&sf.evidenceRetention, "evidence-retention", 30*24*time.Hour, "how long the best frames of an attempt are kept for moderators before deletion")
+	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
 	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit subject key, assertion key-encryption key); each may instead come from VIDID_<NAME>")
@@ -164,6 +168,7 @@ as aborted).`, stderr)
 		return err
 	}
 	deps.JWKS = keys.JWKS
+	go maintain(ctx, log, keys, sf.keyMaxAge)
 	issuer := &assertionIssuer{iss: iss, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
 	closeCapture, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
@@ -216,4 +221,28 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// maintain rotates and prunes the assertion signing keys until ctx ends.
+// Every replica runs it; the key store serialises them in Postgres.
+func maintain(ctx context.Context, log *slog.Logger, keys *assertion.PGKeys, maxAge time.Duration) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if kid, rotated, err := keys.RotateIfOlder(ctx, maxAge); err != nil {
+			log.Warn("rotate assertion key", "err", err)
+		} else if rotated {
+			log.Info("assertion key rotated", "kid", kid)
+		}
+		if n, err := keys.Prune(ctx); err != nil {
+			log.Warn("prune assertion keys", "err", err)
+		} else if n > 0 {
+			log.Info("retired assertion keys pruned", "n", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
