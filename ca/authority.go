@@ -26,6 +26,7 @@ import (
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"vidid/assertion"
+	"vidid/audit"
 	"vidid/register"
 )
 
@@ -66,6 +67,9 @@ type Config struct {
 	RootName, IssuingName, Organization string
 	// P12Iterations: see DefaultP12Iterations.
 	P12Iterations int
+	// Audit, when set, receives assertion_consumed and certificate_issued
+	// records in the same transaction that records the certificate.
+	Audit *audit.Log
 }
 
 // Authority is the reference CA: it turns a verified identity assertion
@@ -374,6 +378,17 @@ func (a *Authority) record(ctx context.Context, ver *assertion.Verified, cert *x
 			// assertion exists: still a replay.
 			return fmt.Errorf("%w (jti %s)", assertion.ErrReplayed, ver.Claims.ID)
 		}
+		if err != nil || a.cfg.Audit == nil {
+			return err
+		}
+		// Audit records go last: Append serialises the chain until commit.
+		if _, err := a.cfg.Audit.Append(ctx, tx, audit.Entry{Kind: audit.KindAssertionConsumed, SessionID: ver.Claims.SessionID,
+			Subject: ver.Claims.Subject, Data: map[string]any{"jti": ver.Claims.ID, "ca": a.cfg.ID, "check_method": string(ver.Claims.Method)}}); err != nil {
+			return err
+		}
+		_, err = a.cfg.Audit.Append(ctx, tx, audit.Entry{Kind: audit.KindCertificateIssued, SessionID: ver.Claims.SessionID,
+			Subject: ver.Claims.Subject, Data: map[string]any{"serial": cert.SerialNumber.Text(16), "ca": a.cfg.ID, "method": string(m),
+				"not_after": cert.NotAfter.UTC().Format(time.RFC3339)}})
 		return err
 	})
 	if err != nil {

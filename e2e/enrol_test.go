@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vidid/register"
+	"vidid/store"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -157,5 +159,20 @@ func TestEnrolment(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("replayed assertion: HTTP %d, want 409", resp.StatusCode)
+	}
+	// Every step is in the audit log, and the chain verifies.
+	if out := vidid(t, "audit", "verify", "--db", sys.db); !strings.HasPrefix(out, "intact") {
+		t.Fatalf("audit verify: %s", out)
+	}
+	pool, err := store.Open(context.Background(), sys.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, kind := range []string{"session_created", "consent", "attempt_result", "session_decided", "assertion_issued", "assertion_consumed", "certificate_issued"} {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE kind = $1`, kind).Scan(&n); err != nil || n == 0 {
+			t.Errorf("audit log has no %s record (%v)", kind, err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"vidid/api/caserver"
 	"vidid/assertion"
+	"vidid/audit"
 	"vidid/ca"
 	"vidid/store"
 )
@@ -76,7 +77,15 @@ certificate.`, stderr)
 	if err != nil {
 		return err
 	}
-	auth, err := ca.New(ctx, ca.Config{ID: *id, KEK: kek}, pool, verifier, nil, log)
+	subjectKey, err := loadKey(*secrets, "audit-subject-key", 32, *createSecrets)
+	if err != nil {
+		return err
+	}
+	auditLog, err := audit.New(audit.Config{SubjectKey: subjectKey})
+	if err != nil {
+		return err
+	}
+	auth, err := ca.New(ctx, ca.Config{ID: *id, KEK: kek, Audit: auditLog}, pool, verifier, nil, log)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/assertion"
 	"vidid/attempt"
+	"vidid/audit"
 	"vidid/capture"
 )
 
@@ -16,6 +18,8 @@ import (
 // applicant's browser at the CA's enrolment page with it.
 type assertionIssuer struct {
 	iss   *assertion.Issuer
+	pool  *pgxpool.Pool
+	audit *audit.Log
 	caURL string
 	// checks describes which liveness checks this deployment runs.
 	checks assertion.Checks
@@ -30,7 +34,7 @@ func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*captu
 	}
 	checks := a.checks
 	checks.ActiveChallenges = len(ch) > 0
-	tok, _, err := a.iss.Issue(ctx, assertion.Claims{
+	tok, jti, err := a.iss.Issue(ctx, assertion.Claims{
 		SessionID: m.Session.ID, Txn: m.AttemptID, Method: assertion.MethodBVR, Source: "population register (demo)",
 		Person: assertion.Person{GivenName: m.Citizen.GivenName, FamilyName: m.Citizen.Surname, MiddleName: m.Citizen.Patronymic,
 			BirthDate: m.Citizen.BirthDate, IIN: m.Citizen.IIN},
@@ -39,6 +43,14 @@ func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*captu
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issue assertion: %w", err)
+	}
+	// The assertion is not handed out unless its issue is in the audit log.
+	if err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		_, err := a.audit.Append(ctx, tx, audit.Entry{Kind: audit.KindAssertionIssued, SessionID: m.Session.ID, Subject: m.Citizen.IIN,
+			Data: map[string]any{"jti": jti, "attempt": m.AttemptID, "method": string(assertion.MethodBVR), "threshold_version": m.ThresholdVersion}})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("audit assertion: %w", err)
 	}
 	return &capture.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}, nil
 }

@@ -169,7 +169,7 @@ as aborted).`, stderr)
 	}
 	deps.JWKS = keys.JWKS
 	go maintain(ctx, log, keys, sf.keyMaxAge)
-	issuer := &assertionIssuer{iss: iss, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
+	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
 	closeCapture, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
 		return err
