@@ -35,6 +35,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.err }
 
+// NewError returns a public error with its cause (kept for logs only).
+func NewError(status int, code, msg string, cause error) *Error {
+	return &Error{Status: status, Code: code, Message: msg, err: cause}
+}
+
 func newError(status int, code, msg string) *Error {
 	return &Error{Status: status, Code: code, Message: msg}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,12 @@ type peers struct{ s *webrtc.Server }
 
 func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, error) {
 	a, peer, err := p.s.Accept(ctx, offer)
-	if err != nil {
+	switch {
+	case errors.Is(err, webrtc.ErrMalformedSDP):
+		return "", nil, api.NewError(http.StatusBadRequest, "malformed_sdp", "The WebRTC offer is not a valid SDP offer.", err)
+	case errors.Is(err, webrtc.ErrUnsupportedCodec):
+		return "", nil, api.NewError(http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported: "+strings.TrimPrefix(err.Error(), webrtc.ErrUnsupportedCodec.Error()), err)
+	case err != nil:
 		return "", nil, err
 	}
 	return a, peer, nil
