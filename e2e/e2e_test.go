@@ -48,7 +48,6 @@ func TestMain(m *testing.M) {
 type system struct {
 	base string
 	db   string
-	log  *strings.Builder
 }
 
 func vidid(t *testing.T, args ...string) string {
@@ -71,8 +70,17 @@ func start(t *testing.T, extra ...string) *system {
 	vidid(t, "register", "seed", "--db", db, "--data", data, "--limit", "3")
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--models", models, "--webrtc-loopback", "--demo",
 		"--secrets", t.TempDir()}, extra...)
+	return &system{base: launch(t, "vidid serving on ", []string{"VIDID_DATA=" + data}, args...), db: db}
+}
+
+// launch runs the vidid binary with args until the test ends (SIGINT, then
+// kill after 15 s) and returns what follows ready on its first stdout line
+// that starts with it (the address it serves on). Its stderr is logged if
+// the test fails.
+func launch(t *testing.T, ready string, env []string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "VIDID_DATA="+data)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	logs := &strings.Builder{}
 	var mu sync.Mutex
@@ -91,7 +99,7 @@ func start(t *testing.T, extra ...string) *system {
 		}
 		if t.Failed() {
 			mu.Lock()
-			t.Logf("vidid serve log:\n%s", logs.String())
+			t.Logf("%s log:\n%s", args[0], logs.String())
 			mu.Unlock()
 		}
 	})
@@ -99,18 +107,20 @@ func start(t *testing.T, extra ...string) *system {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "vidid serving on "); ok {
+			if a, ok := strings.CutPrefix(sc.Text(), ready); ok {
 				addr <- a
 			}
 		}
 	}()
 	select {
 	case a := <-addr:
-		return &system{base: a, db: db, log: logs}
+		return a
 	case <-time.After(90 * time.Second):
-		t.Fatalf("vidid serve did not start:\n%s", logs.String())
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("vidid %s did not start:\n%s", args[0], logs.String())
 	}
-	return nil
+	return ""
 }
 
 type writerFunc func([]byte) (int, error)

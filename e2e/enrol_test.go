@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"io"
@@ -37,36 +36,7 @@ func freePort(t *testing.T) string {
 // startCA runs `vidid ca serve` on addr, trusting issuer's JWKS.
 func startCA(t *testing.T, db, addr, issuer string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "ca", "serve", "--addr", addr, "--issuer-url", issuer, "--db", db, "--secrets", t.TempDir())
-	stdout, _ := cmd.StdoutPipe()
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("CA log:\n%s", logs.String())
-		}
-	})
-	up := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "vidid CA serving on "); ok {
-				up <- a
-			}
-		}
-	}()
-	select {
-	case a := <-up:
-		return a
-	case <-time.After(60 * time.Second):
-		t.Fatalf("CA did not start:\n%s", logs.String())
-	}
-	return ""
+	return launch(t, "vidid CA serving on ", nil, "ca", "serve", "--addr", addr, "--issuer-url", issuer, "--db", db, "--secrets", t.TempDir())
 }
 
 // TestEnrolment is the whole flow: capture → match → the page posts the

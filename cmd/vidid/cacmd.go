@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +15,7 @@ import (
 	"vidid/assertion"
 	"vidid/audit"
 	"vidid/ca"
+	"vidid/internal/httpserve"
 	"vidid/store"
 )
 
@@ -101,21 +100,5 @@ certificate.`, stderr)
 	}
 	fmt.Fprintf(stdout, "vidid CA serving on http://%s\n", l.Addr())
 	log.Info("CA serving", "addr", l.Addr().String(), "id", *id, "issuer", *issuerURL)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			return err
-		}
-		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}
+	return httpserve.Serve(ctx, l, h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 }
