@@ -173,7 +173,15 @@ type leased struct {
 // RunOnce leases the callbacks that are due, sends them concurrently and
 // records each result. It returns how many it tried.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	rows, err := d.pool.Query(ctx, `
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	// The lease statement is not cancelled half-way: a cancelled client
+	// does not stop a statement the server has queued, which could then
+	// lease rows after Stop returned. It is short and bounded instead.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	rows, err := d.pool.Query(qctx, `
 		WITH due AS (
 			SELECT id FROM rp_callbacks
 			WHERE state = 'pending' AND next_attempt_at <= clock_timestamp()
