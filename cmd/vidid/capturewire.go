@@ -55,7 +55,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	}
 	rtc, err := webrtc.NewServer(webrtc.Config{
 		ICEServers: ice, UDPPortMin: uint16(sf.icePortMin), UDPPortMax: uint16(sf.icePortMax),
-		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, MaxCaptureTime: sf.maxCapture + 10*time.Second,
+		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, AnalysisFPS: sf.analysisFPS, MaxCaptureTime: sf.maxCapture + 10*time.Second,
 	}, log, reg)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ type serveFlags struct {
 	maxCapture                         time.Duration
 	keyMaxAge                          time.Duration
 	evidenceRetention                  time.Duration
+	analysisFPS                        float64
 	livenessThreshold                  float64
 	secrets                            string
 	createSecrets                      bool
@@ -82,6 +83,7 @@ as aborted).`, stderr)
 	fs.IntVar(&sf.iceMuxPort, "ice-udp-mux", 0, "serve all WebRTC traffic on this one UDP port (containers, firewalls); 0 = off")
 	fs.StringVar(&sf.stun, "stun", envOr("VIDID_STUN", ""), "comma-separated STUN/TURN `urls` offered to browsers")
 	fs.BoolVar(&sf.loopbackOnly, "webrtc-loopback", false, "WebRTC on 127.0.0.1 only (tests, local demo)")
+	fs.Float64Var(&sf.analysisFPS, "analysis-fps", 8, "frames per second run through the face pipeline per capture (always the newest frame; older ones are dropped)")
 	fs.DurationVar(&sf.evidenceRetention, "evidence-retention", 30*24*time.Hour, "how long the best frames of an attempt are kept for moderators before deletion")
 	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
