@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"vidid/api"
 	"vidid/engine/assemble"
@@ -29,6 +30,7 @@ import (
 )
 
 type fixture struct {
+	reg  *prometheus.Registry
 	srv  *httptest.Server
 	key  string
 	iin  string
@@ -88,7 +90,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, key: key, iin: iin, data: data}
+	return &fixture{reg: reg, srv: srv, key: key, iin: iin, data: data}
 }
 
 func (f *fixture) post(t *testing.T, iin string, img []byte, auth bool) (int, map[string]any) {
@@ -209,5 +211,8 @@ func TestOpsEndpoints(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
 			t.Errorf("%s: %d, body lacks %q", tc.path, resp.StatusCode, tc.want)
 		}
+	}
+	if probs, err := testutil.CollectAndLint(f.reg); err != nil || len(probs) > 0 {
+		t.Fatalf("metric lint: %v %v", probs, err)
 	}
 }
