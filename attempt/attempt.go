@@ -68,9 +68,10 @@ type Issuer interface {
 	IssueFor(ctx context.Context, m Match) (*capture.Next, error)
 }
 
-// Evidence stores the best frames of an attempt for moderators.
+// Evidence stores frames of an attempt for moderators: kind "best" (the
+// best frames) or "clip" (a short clip).
 type Evidence interface {
-	Save(ctx context.Context, attemptID string, jpegs [][]byte) (ref string, err error)
+	Save(ctx context.Context, attemptID, kind string, jpegs [][]byte) (ref string, err error)
 }
 
 // Config configures the service.
@@ -183,17 +184,32 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 	default:
 		rec.Outcome = session.OutcomeError
 	}
-	if len(res.Best) > 0 && s.evidence != nil {
-		var jpegs [][]byte
+	if s.evidence != nil {
+		var best, clip []engine.Frame
 		for _, b := range res.Best {
-			if j, err := b.Frame.EncodeJPEG(90); err == nil {
-				jpegs = append(jpegs, j)
-			}
+			best = append(best, b.Frame)
 		}
-		if ref, err := s.evidence.Save(context.WithoutCancel(ctx), att.ID, jpegs); err != nil {
-			log.Error("save evidence", "err", err)
-		} else {
-			rec.EvidenceRef = ref
+		clip = res.Clip
+		for _, e := range []struct {
+			kind    string
+			frames  []engine.Frame
+			quality int
+		}{{"best", best, 90}, {"clip", clip, 70}} {
+			var jpegs [][]byte
+			for _, f := range e.frames {
+				if j, err := f.EncodeJPEG(e.quality); err == nil {
+					jpegs = append(jpegs, j)
+				}
+			}
+			if len(jpegs) == 0 {
+				continue
+			}
+			ref, err := s.evidence.Save(context.WithoutCancel(ctx), att.ID, e.kind, jpegs)
+			if err != nil {
+				log.Error("save evidence", "kind", e.kind, "err", err)
+			} else if rec.EvidenceRef == "" {
+				rec.EvidenceRef = ref
+			}
 		}
 	}
 	after, err := s.sessions.FinishAttempt(context.WithoutCancel(ctx), att.ID, rec)

@@ -140,7 +140,16 @@ type Result struct {
 	// SizeSmall and SizeLarge are the median face heights (share of the
 	// frame) in the two ovals: the approach's depth cue.
 	SizeSmall, SizeLarge float64
+	// Clip is a short evidence clip: up to ClipFrames half-size frames,
+	// the most recent ones, at most ClipFPS per second of capture.
+	Clip []engine.Frame
 }
+
+// Clip limits.
+const (
+	ClipFrames = 24
+	ClipFPS    = 4
+)
 
 // Runner runs capture attempts.
 type Runner struct {
@@ -185,6 +194,7 @@ type attempt struct {
 	chStart    time.Time
 	eyesClosed bool
 	lastIssue  string
+	lastClip   time.Time
 }
 
 // Run drives one attempt until it has good frames, fails, times out, or the
@@ -222,6 +232,7 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 			return a.res
 		}
 		a.res.Frames++
+		a.clip(f)
 		err = a.step(ctx, f, an)
 		if a.res.FirstGuidance == 0 && !a.lastSent.IsZero() {
 			a.res.FirstGuidance = a.lastSent.Sub(first)
@@ -238,6 +249,35 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 			return a.res
 		}
 	}
+}
+
+// clip keeps a half-size copy of f for the evidence clip, at most ClipFPS
+// a second, dropping the oldest beyond ClipFrames.
+func (a *attempt) clip(f engine.Frame) {
+	now := a.r.now()
+	if !a.lastClip.IsZero() && now.Sub(a.lastClip) < time.Second/ClipFPS {
+		return
+	}
+	a.lastClip = now
+	a.res.Clip = append(a.res.Clip, Half(f))
+	if len(a.res.Clip) > ClipFrames {
+		a.res.Clip = a.res.Clip[1:]
+	}
+}
+
+// Half returns f at half width and height (each output pixel is one of a
+// 2x2 block: cheap, and enough for a reviewer's clip).
+func Half(f engine.Frame) engine.Frame {
+	w, h := f.Width/2, f.Height/2
+	out := engine.Frame{Width: w, Height: h, Pix: make([]byte, w*h*3), Seq: f.Seq, Time: f.Time}
+	for y := 0; y < h; y++ {
+		src := f.Pix[(2*y)*f.Width*3:]
+		dst := out.Pix[y*w*3 : (y+1)*w*3]
+		for x := 0; x < w; x++ {
+			copy(dst[x*3:x*3+3], src[2*x*3:2*x*3+3])
+		}
+	}
+	return out
 }
 
 // timeoutReason names what the applicant was stuck on.

@@ -100,6 +100,10 @@ func TestCaptureHappyPath(t *testing.T) {
 	if len(res.Best) != 3 || len(res.Embeddings) != 3 {
 		t.Fatalf("kept %d frames, %d embeddings", len(res.Best), len(res.Embeddings))
 	}
+	// The fake clock advances 100 ms per reading: several clip frames, half size.
+	if len(res.Clip) < 3 || len(res.Clip) > ClipFrames || res.Clip[0].Width != 320 || res.Clip[0].Validate() != nil {
+		t.Fatalf("clip: %d frames, first %dx%d", len(res.Clip), res.Clip[0].Width, res.Clip[0].Height)
+	}
 	if res.SizeSmall != 0.35 || res.SizeLarge != 0.6 {
 		t.Fatalf("sizes %v → %v", res.SizeSmall, res.SizeLarge)
 	}

@@ -101,6 +101,18 @@ func TestCaptureMatch(t *testing.T) {
 		t.Fatalf("the page did not prepare the CA hand-over; it says %q", text(ctx, "#message"))
 	}
 	shot(t, ctx, "capture-result")
+	// The attempt's evidence: the best frames and a short clip, both kept.
+	pool, err := store.Open(context.Background(), sys.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, kind := range []string{"best", "clip"} {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM attempt_evidence WHERE kind = $1`, kind).Scan(&n); err != nil || n == 0 {
+			t.Errorf("no %s evidence stored (%v)", kind, err)
+		}
+	}
 	if !strings.Contains(text(ctx, "#message-title"), "confirmed") {
 		t.Fatalf("result title %q", text(ctx, "#message-title"))
 	}

@@ -54,11 +54,26 @@ func NewPG(pool *pgxpool.Pool, key []byte) (*PG, error) {
 	return &PG{pool: pool, aead: aead, keyID: hex.EncodeToString(sum[:8])}, nil
 }
 
-func aad(attemptID string, n int) []byte { return []byte(attemptID + "/" + strconv.Itoa(n)) }
+// Kinds of evidence.
+const (
+	KindBest = "best" // the best frames, full size
+	KindClip = "clip" // a short clip: downscaled frames spread over the attempt
+)
 
-// Save seals and stores the frames (JPEG bytes) of one attempt in one
-// transaction and returns the reference recorded with the attempt.
-func (p *PG) Save(ctx context.Context, attemptID string, jpegs [][]byte) (string, error) {
+func aad(attemptID, kind string, n int) []byte {
+	if kind == KindBest { // rows sealed before clips existed
+		return []byte(attemptID + "/" + strconv.Itoa(n))
+	}
+	return []byte(attemptID + "/" + kind + "/" + strconv.Itoa(n))
+}
+
+// Save seals and stores the frames (JPEG bytes) of one kind for one
+// attempt in one transaction and returns the reference recorded with the
+// attempt.
+func (p *PG) Save(ctx context.Context, attemptID, kind string, jpegs [][]byte) (string, error) {
+	if kind != KindBest && kind != KindClip {
+		return "", fmt.Errorf("evidence: unknown kind %q", kind)
+	}
 	if len(jpegs) == 0 {
 		return "", errors.New("evidence: no frames")
 	}
@@ -68,9 +83,9 @@ func (p *PG) Save(ctx context.Context, attemptID string, jpegs [][]byte) (string
 			if _, err := rand.Read(nonce); err != nil {
 				return err
 			}
-			sealed := p.aead.Seal(nonce, nonce, j, aad(attemptID, n))
-			if _, err := tx.Exec(ctx, `INSERT INTO attempt_evidence (attempt_id, n, key_id, sealed) VALUES ($1, $2, $3, $4)`,
-				attemptID, n, p.keyID, sealed); err != nil {
+			sealed := p.aead.Seal(nonce, nonce, j, aad(attemptID, kind, n))
+			if _, err := tx.Exec(ctx, `INSERT INTO attempt_evidence (attempt_id, kind, n, key_id, sealed) VALUES ($1, $2, $3, $4, $5)`,
+				attemptID, kind, n, p.keyID, sealed); err != nil {
 				return err
 			}
 		}
@@ -82,9 +97,9 @@ func (p *PG) Save(ctx context.Context, attemptID string, jpegs [][]byte) (string
 	return "attempt:" + attemptID, nil
 }
 
-// Load returns the frames of one attempt, in order.
-func (p *PG) Load(ctx context.Context, attemptID string) ([][]byte, error) {
-	rows, err := p.pool.Query(ctx, `SELECT n, sealed FROM attempt_evidence WHERE attempt_id = $1 ORDER BY n`, attemptID)
+// Load returns the frames of one kind of one attempt, in order.
+func (p *PG) Load(ctx context.Context, attemptID, kind string) ([][]byte, error) {
+	rows, err := p.pool.Query(ctx, `SELECT n, sealed FROM attempt_evidence WHERE attempt_id = $1 AND kind = $2 ORDER BY n`, attemptID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("load evidence: %w", err)
 	}
@@ -100,7 +115,7 @@ func (p *PG) Load(ctx context.Context, attemptID string) ([][]byte, error) {
 		if len(sealed) < ns {
 			return nil, ErrSealed
 		}
-		plain, err := p.aead.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, n))
+		plain, err := p.aead.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, kind, n))
 		if err != nil {
 			return nil, fmt.Errorf("%w: frame %d", ErrSealed, n)
 		}

@@ -58,11 +58,11 @@ func TestSaveLoadPurge(t *testing.T) {
 	ctx := context.Background()
 	id, store, otherKey := attempt(t, ctx)
 	frames := [][]byte{[]byte("\xff\xd8frame one"), []byte("\xff\xd8frame two")}
-	ref, err := store.Save(ctx, id, frames)
+	ref, err := store.Save(ctx, id, KindBest, frames)
 	if err != nil || ref == "" {
 		t.Fatalf("Save: %q, %v", ref, err)
 	}
-	got, err := store.Load(ctx, id)
+	got, err := store.Load(ctx, id, KindBest)
 	if err != nil || len(got) != 2 || !bytes.Equal(got[1], frames[1]) {
 		t.Fatalf("Load: %q, %v", got, err)
 	}
@@ -73,8 +73,18 @@ func TestSaveLoadPurge(t *testing.T) {
 	if bytes.Contains(raw, []byte("frame one")) {
 		t.Fatal("frames are stored in clear")
 	}
-	if _, err := otherKey.Load(ctx, id); !errors.Is(err, ErrSealed) {
+	if _, err := otherKey.Load(ctx, id, KindBest); !errors.Is(err, ErrSealed) {
 		t.Fatalf("Load with another key: %v, want ErrSealed", err)
+	}
+	clip := [][]byte{[]byte("\xff\xd8clip 0"), []byte("\xff\xd8clip 1"), []byte("\xff\xd8clip 2")}
+	if _, err := store.Save(ctx, id, KindClip, clip); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.Load(ctx, id, KindClip); err != nil || len(got) != 3 || !bytes.Equal(got[2], clip[2]) {
+		t.Fatalf("Load clip: %q, %v", got, err)
+	}
+	if _, err := store.pool.Exec(ctx, `DELETE FROM attempt_evidence WHERE kind = 'clip'`); err != nil {
+		t.Fatal(err)
 	}
 	// Swapping two rows' ciphertexts must not go unnoticed.
 	if _, err := store.pool.Exec(ctx, `UPDATE attempt_evidence SET n = 1 - n + 10 WHERE attempt_id = $1`, id); err != nil {
@@ -83,7 +93,7 @@ func TestSaveLoadPurge(t *testing.T) {
 	if _, err := store.pool.Exec(ctx, `UPDATE attempt_evidence SET n = n - 10 WHERE attempt_id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Load(ctx, id); !errors.Is(err, ErrSealed) {
+	if _, err := store.Load(ctx, id, KindBest); !errors.Is(err, ErrSealed) {
 		t.Fatalf("Load after swapping rows: %v, want ErrSealed", err)
 	}
 	if n, err := store.Purge(ctx, time.Hour); err != nil || n != 0 {
@@ -95,7 +105,7 @@ func TestSaveLoadPurge(t *testing.T) {
 	if n, err := store.Purge(ctx, 30*24*time.Hour); err != nil || n != 2 {
 		t.Fatalf("Purge(30d) deleted %d, %v", n, err)
 	}
-	if _, err := store.Load(ctx, id); !errors.Is(err, ErrNotFound) {
+	if _, err := store.Load(ctx, id, KindBest); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after purge: %v", err)
 	}
 }
