@@ -324,3 +324,38 @@ func TestMainFace(t *testing.T) {
 		})
 	}
 }
+
+type fakeAligner struct{ fakeEmbedder }
+
+func (fakeAligner) Align(ctx context.Context, f Frame, face Face) (Frame, error) {
+	if face.Landmarks == nil {
+		return Frame{}, errors.New("no landmarks")
+	}
+	return Frame{Width: 2, Height: 2, Pix: make([]byte, 12)}, nil
+}
+
+// Align hands out the embedder's chip when it has one and says so when not.
+func TestPipelineAlign(t *testing.T) {
+	det := DetectorFunc(func(ctx context.Context, f Frame) ([]Face, error) { return nil, nil })
+	lm := LandmarkerFunc(func(ctx context.Context, f Frame, face Face) ([]Point, error) { return nil, nil })
+	face := Face{Box: image.Rect(0, 0, 10, 10), Landmarks: frontal(image.Rect(0, 0, 10, 10))}
+	frame := checker(64, 64, 4, 60, 190)
+	th := Threshold{Model: "fake", Score: 0.7}
+	with, err := New(Config{Threshold: th}, det, lm, fakeAligner{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chip, err := with.Align(context.Background(), frame, face); err != nil || chip.Width != 2 {
+		t.Fatalf("Align: %+v, %v", chip, err)
+	}
+	if _, err := with.Align(context.Background(), frame, Face{Box: face.Box}); err == nil {
+		t.Fatal("Align without landmarks succeeded")
+	}
+	without, err := New(Config{Threshold: th}, det, lm, fakeEmbedder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := without.Align(context.Background(), frame, face); !errors.Is(err, ErrNoAligner) {
+		t.Fatalf("Align without an aligner: %v, want ErrNoAligner", err)
+	}
+}

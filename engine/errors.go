@@ -19,6 +19,8 @@ var (
 	ErrModel = errors.New("model unavailable")
 	// ErrClosed: the stage was used after Close.
 	ErrClosed = errors.New("stage closed")
+	// ErrNoAligner: the configured embedder does not expose its face chip.
+	ErrNoAligner = errors.New("the embedder has no separate alignment stage")
 	// ErrModelMismatch: two embeddings from different models were compared.
 	ErrModelMismatch = errors.New("embeddings come from different models")
 )

@@ -15,6 +15,9 @@ type Threshold struct {
 	Model   string  `json:"model"`
 	Score   float64 `json:"score"`
 	Version string  `json:"version"`
+	// SamePerson is the lower bar for two faces of one capture session
+	// (same camera, light and minutes) to be one person; 0 = not set.
+	SamePerson float64 `json:"same_person,omitempty"`
 }
 
 // Config configures a Pipeline.
@@ -216,6 +219,23 @@ func (p *Pipeline) Embed(ctx context.Context, f Frame, face Face) (Embedding, er
 		return Embedding{}, fmt.Errorf("embed face: %w", err)
 	}
 	return e, nil
+}
+
+// Align returns the aligned chip the embedder computes face's embedding
+// from (face needs landmarks), or an error wrapping ErrNoAligner when the
+// embedder does not expose one.
+func (p *Pipeline) Align(ctx context.Context, f Frame, face Face) (Frame, error) {
+	a, ok := p.emb.(Aligner)
+	if !ok {
+		return Frame{}, fmt.Errorf("align face: %w (%s)", ErrNoAligner, p.emb.Model())
+	}
+	t := time.Now()
+	chip, err := a.Align(ctx, f, face)
+	p.m.observe("align", p.emb.Model(), t, err)
+	if err != nil {
+		return Frame{}, fmt.Errorf("align face: %w", err)
+	}
+	return chip, nil
 }
 
 // Decision is the outcome of comparing a probe with a reference.

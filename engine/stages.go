@@ -22,6 +22,15 @@ type Embedder interface {
 	Embed(ctx context.Context, f Frame, face Face) (Embedding, error)
 }
 
+// Aligner cuts the aligned face chip an embedder sees: the face warped
+// onto the embedder's landmark template at its input size. Moderators and
+// analysts look at chips to see what a score was computed from. Embedders
+// that align (the ONNX one) implement it; dlib's does its own cropping and
+// does not.
+type Aligner interface {
+	Align(ctx context.Context, f Frame, face Face) (Frame, error)
+}
+
 // DetectorFunc adapts a function to Detector (for tests and wrappers).
 type DetectorFunc func(ctx context.Context, f Frame) ([]Face, error)
 

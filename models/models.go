@@ -109,6 +109,32 @@ func Path(root, subdir, name string) (string, error) {
 	return p, nil
 }
 
+// ReadVerified reads root/subdir/name and checks the bytes read against the
+// catalogue (size and sha256), so what the caller parses is exactly what was
+// verified. Errors wrap ErrModel, like Path's.
+func ReadVerified(root, subdir, name string) ([]byte, error) {
+	f, err := Lookup(subdir, name)
+	if err != nil {
+		return nil, err
+	}
+	return readVerified(filepath.Join(root, f.Rel()), f)
+}
+
+func readVerified(p string, f File) ([]byte, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v (run `make models` or set --models/VIDID_MODELS)", ErrModel, p, err)
+	}
+	if int64(len(b)) != f.Size {
+		return nil, fmt.Errorf("%w: %s has %d bytes, want %d (truncated or wrong file; run `make models`)", ErrModel, p, len(b), f.Size)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
+		return nil, fmt.Errorf("%w: %s has sha256 %s, want %s (corrupt or altered; run `make models`)", ErrModel, p, got, f.SHA256)
+	}
+	return b, nil
+}
+
 // Verify checks the file at path against f.
 func Verify(path string, f File) error {
 	st, err := os.Stat(path)

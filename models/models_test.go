@@ -72,14 +72,20 @@ func TestVerify(t *testing.T) {
 				}
 			}
 			err := Verify(p, f)
+			b, rerr := readVerified(p, f)
 			if tc.want == "" {
-				if err != nil {
-					t.Fatal(err)
+				if err != nil || rerr != nil || string(b) != string(content) {
+					t.Fatalf("Verify: %v; readVerified: %q, %v", err, b, rerr)
 				}
 				return
 			}
-			if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want ErrModel saying %q", err, tc.want)
+			for _, err := range []error{err, rerr} {
+				if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want ErrModel saying %q", err, tc.want)
+				}
+			}
+			if b != nil {
+				t.Fatalf("readVerified returned %d bytes with an error", len(b))
 			}
 		})
 	}

@@ -99,7 +99,8 @@ func Open(cfg Config, reg prometheus.Registerer) (_ *Engine, err error) {
 	}
 	th, err := cfg.Thresholds.For(emb.Model())
 	if cfg.ThresholdOverride > 0 && cfg.ThresholdOverride < 1 {
-		th, err = engine.Threshold{Model: emb.Model(), Score: cfg.ThresholdOverride, Version: "override"}, nil
+		// The set's same-person bar still applies (0 when the set has none).
+		th, err = engine.Threshold{Model: emb.Model(), Score: cfg.ThresholdOverride, Version: "override", SamePerson: th.SamePerson}, nil
 	}
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ type ThresholdSet struct {
 		Model     string  `json:"model"`
 		Score     float64 `json:"score"`
 		FMRTarget float64 `json:"fmr_target"`
+		// SamePerson is the bar for "the same person within one capture"
+		// (capture.Config.SamePersonScore); absent or 0: that check is off.
+		SamePerson float64 `json:"same_person,omitempty"`
 	} `json:"thresholds"`
 }
 
@@ -49,7 +52,10 @@ func (ts ThresholdSet) For(model string) (engine.Threshold, error) {
 			if t.Score <= 0 || t.Score >= 1 {
 				return engine.Threshold{}, fmt.Errorf("threshold for %s: score %v outside (0,1)", model, t.Score)
 			}
-			return engine.Threshold{Model: model, Score: t.Score, Version: ts.Version}, nil
+			if t.SamePerson < 0 || t.SamePerson >= 1 {
+				return engine.Threshold{}, fmt.Errorf("threshold for %s: same_person %v outside [0,1)", model, t.SamePerson)
+			}
+			return engine.Threshold{Model: model, Score: t.Score, Version: ts.Version, SamePerson: t.SamePerson}, nil
 		}
 	}
 	return engine.Threshold{}, fmt.Errorf("no threshold for model %s in threshold set %s: run a benchmark and add one", model, ts.Version)

@@ -2,6 +2,7 @@ package ocv_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -42,12 +43,20 @@ func benchSetup(b *testing.B) (faceStack, engine.Frame, engine.Face) {
 	return s, f, fc
 }
 
+// BenchmarkDetect runs the detector at its native input (320) and at the
+// smaller inputs the live path can use.
 func BenchmarkDetect(b *testing.B) {
-	s, f, _ := benchSetup(b)
-	for i := 0; i < b.N; i++ {
-		if _, err := s.d.Detect(context.Background(), f); err != nil {
-			b.Fatal(err)
-		}
+	for _, w := range []int{320, 240, 160} {
+		b.Run(fmt.Sprint(w), func(b *testing.B) {
+			_, f, _ := benchSetup(b)
+			d := newDetector(b, ocv.DetectorConfig{Threads: 1, InputWidth: w})
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := d.Detect(context.Background(), f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package ocv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"math/rand"
 	"os"
@@ -224,6 +225,9 @@ func TestDetectorConfig(t *testing.T) {
 		{"nms 1", ocv.DetectorConfig{NMS: 1}},
 		{"min face 1", ocv.DetectorConfig{MinFaceFraction: 1}},
 		{"negative threads", ocv.DetectorConfig{Threads: -1}},
+		{"input width too small", ocv.DetectorConfig{InputWidth: 112}},
+		{"input width too large", ocv.DetectorConfig{InputWidth: 656}},
+		{"input width not a multiple of 16", ocv.DetectorConfig{InputWidth: 250}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.ModelRoot = root
@@ -235,7 +239,7 @@ func TestDetectorConfig(t *testing.T) {
 		})
 	}
 	d := newDetector(t, ocv.DetectorConfig{ModelRoot: root})
-	if c := d.Config(); c.ScoreThreshold != 0.65 || c.NMS != 0.4 {
+	if c := d.Config(); c.ScoreThreshold != 0.65 || c.NMS != 0.4 || c.InputWidth != 320 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -335,5 +339,48 @@ func TestDetectorClose(t *testing.T) {
 	_, err := d.Detect(context.Background(), engine.Frame{Width: 4, Height: 4, Pix: make([]byte, 48)})
 	if !errors.Is(err, engine.ErrClosed) {
 		t.Fatalf("Detect after Close: %v, want ErrClosed", err)
+	}
+}
+
+// At a smaller input the detector still finds the main face of every
+// webcam frame, overlapping the native box (boxes are coarser: IoU down to
+// about 0.6 was seen at 240), and still finds both people when two faces
+// fill the frame as in the capture ovals.
+func TestDetectSmallerInput(t *testing.T) {
+	data := ocvtest.DataDir(t)
+	native := newDetector(t, ocv.DetectorConfig{})
+	frames := ocvtest.Glob(t, data, "spoof/bonafide/*-frames/*.jpg")
+	if len(frames) < 16 {
+		t.Fatalf("only %d bona fide frames", len(frames))
+	}
+	for _, w := range []int{240, 160} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			d := newDetector(t, ocv.DetectorConfig{InputWidth: w})
+			for _, p := range frames {
+				f := ocvtest.Load(t, p)
+				want, err := native.Detect(context.Background(), f)
+				if err != nil || len(want) == 0 {
+					continue // not a usable frame at the native size either
+				}
+				got, err := d.Detect(context.Background(), f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == 0 {
+					t.Errorf("%s: no face at width %d (native %v)", filepath.Base(p), w, want[0].Box)
+					continue
+				}
+				b, r := got[0].Box, want[0].Box
+				if iou := ocv.IoU(ocv.BoxOf(b), ocv.BoxOf(r)); iou < 0.5 {
+					t.Errorf("%s: box %v at width %d, native %v: IoU %.2f", filepath.Base(p), b, w, r, iou)
+				}
+			}
+			two := twoPeople(t, native,
+				ocvtest.Load(t, filepath.Join(data, "faces/o4n-rick/1.jpg")),
+				ocvtest.Load(t, filepath.Join(data, "faces/o4n-daryl/4.jpg")))
+			if got, err := d.Detect(context.Background(), two); err != nil || len(got) < 2 {
+				t.Errorf("two faces at 40%% of the frame height: found %d, %v", len(got), err)
+			}
+		})
 	}
 }

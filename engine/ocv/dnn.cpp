@@ -18,17 +18,20 @@ static char *dup_message(const char *what, const char *msg) {
     return out;
 }
 
-extern "C" VididNet vidid_net_read_onnx(const char *path, char **err) {
+static VididNet finish_read(cv::dnn::Net net, char **err) {
+    if (net.empty()) {
+        *err = dup_message("readNetFromONNX", "empty network");
+        return nullptr;
+    }
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    return new cv::dnn::Net(net);
+}
+
+extern "C" VididNet vidid_net_read_onnx_buffer(const char *data, size_t len, char **err) {
     *err = nullptr;
     try {
-        cv::dnn::Net net = cv::dnn::readNetFromONNX(path);
-        if (net.empty()) {
-            *err = dup_message("readNetFromONNX", "empty network");
-            return nullptr;
-        }
-        net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-        net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-        return new cv::dnn::Net(net);
+        return finish_read(cv::dnn::readNetFromONNX(data, len), err);
     } catch (const std::exception &e) {
         *err = dup_message("readNetFromONNX", e.what());
     } catch (...) {

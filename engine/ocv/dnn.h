@@ -4,14 +4,17 @@
 #ifndef VIDID_OCV_DNN_H
 #define VIDID_OCV_DNN_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef void *VididNet;
 
-// vidid_net_read_onnx loads an ONNX file. On failure it returns NULL and sets *err.
-VididNet vidid_net_read_onnx(const char *path, char **err);
+// vidid_net_read_onnx_buffer loads an ONNX model from memory (len bytes).
+// On failure it returns NULL and sets *err.
+VididNet vidid_net_read_onnx_buffer(const char *data, size_t len, char **err);
 
 // vidid_net_close frees the network. NULL is allowed.
 void vidid_net_close(VididNet net);

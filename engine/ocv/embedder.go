@@ -42,7 +42,10 @@ type Embedder struct {
 	outs []gocv.Mat
 }
 
-var _ engine.Embedder = (*Embedder)(nil)
+var (
+	_ engine.Embedder = (*Embedder)(nil)
+	_ engine.Aligner  = (*Embedder)(nil)
+)
 
 // NewEmbedder loads and verifies fr_feature.onnx.
 func NewEmbedder(cfg EmbedderConfig) (*Embedder, error) {
@@ -120,9 +123,9 @@ func (e *Embedder) warp(f engine.Frame, a Affine) error {
 	return nil
 }
 
-// Aligned returns the 112x112 BGR chip the embedding is computed from (for
-// moderators' review and debugging). It needs face.Landmarks.
-func (e *Embedder) Aligned(ctx context.Context, f engine.Frame, face engine.Face) (engine.Frame, error) {
+// Align returns the 112x112 BGR chip the embedding is computed from (for
+// moderators' review and debugging; engine.Aligner). It needs face.Landmarks.
+func (e *Embedder) Align(ctx context.Context, f engine.Frame, face engine.Face) (engine.Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return engine.Frame{}, fmt.Errorf("align: %w", err)
 	}
@@ -212,6 +215,6 @@ func (e *Embedder) Close() error {
 	}
 	err := e.net.Close()
 	e.net = nil
-	closeMats(&e.m, &e.chip, &e.blob, &e.outs[0])
+	CloseMats(&e.m, &e.chip, &e.blob, &e.outs[0])
 	return err
 }

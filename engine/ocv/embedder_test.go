@@ -127,9 +127,26 @@ func TestEmbedderBasics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chip, err := s.e.Aligned(ctx, a, fc)
+	chip, err := s.e.Align(ctx, a, fc)
 	if err != nil || chip.Width != ocv.ChipSize || chip.Height != ocv.ChipSize || chip.Validate() != nil {
-		t.Fatalf("Aligned: %dx%d, %v", chip.Width, chip.Height, err)
+		t.Fatalf("Align: %dx%d, %v", chip.Width, chip.Height, err)
+	}
+	// On the chip, the eyes sit on the ArcFace template: locate them again
+	// and compare. (Only the eyes: the landmark model expects a looser crop
+	// than the tight chip and places nose and mouth lower on it.)
+	chipLM, err := s.l.Landmarks(ctx, chip, engine.Face{Box: image.Rect(0, 0, ocv.ChipSize, ocv.ChipSize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	five, err := ocv.FivePoints(chipLM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range five[:2] {
+		q := ocv.ArcFaceTemplate[i]
+		if d := math.Hypot(float64(p.X-q.X), float64(p.Y-q.Y)); d > 6 {
+			t.Errorf("chip point %d at (%.1f,%.1f), template (%.1f,%.1f): %.1f px off", i, p.X, p.Y, q.X, q.Y, d)
+		}
 	}
 	fc.Landmarks = nil
 	if _, err := s.e.Embed(ctx, a, fc); !errors.Is(err, ocv.ErrNoLandmarks) {

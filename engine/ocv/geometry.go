@@ -69,8 +69,8 @@ func nms(in []scored, thresh float64, topK int) []scored {
 	return keep
 }
 
-// rectToBox converts an integer rectangle to a Box.
-func rectToBox(r image.Rectangle) Box {
+// BoxOf converts an integer rectangle to a Box.
+func BoxOf(r image.Rectangle) Box {
 	return Box{float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)}
 }
 
@@ -89,7 +89,7 @@ func clampRect(b Box, bounds image.Rectangle) image.Rectangle {
 // liveness crops start from: a square with side = the box height, centred on
 // the box centre, clamped to bounds (so near an edge it is no longer square).
 func SquareBox(box, bounds image.Rectangle) image.Rectangle {
-	b := rectToBox(box)
+	b := BoxOf(box)
 	cx, cy, s := (b.X1+b.X2)/2, (b.Y1+b.Y2)/2, b.H()
 	return clampRect(Box{cx - s/2, cy - s/2, cx + s/2, cy + s/2}, bounds)
 }

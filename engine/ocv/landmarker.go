@@ -119,6 +119,6 @@ func (l *Landmarker) Close() error {
 	}
 	err := l.net.Close()
 	l.net = nil
-	closeMats(&l.resized, &l.gray, &l.blob, &l.outs[0])
+	CloseMats(&l.resized, &l.gray, &l.blob, &l.outs[0])
 	return err
 }

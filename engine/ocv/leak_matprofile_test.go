@@ -40,7 +40,7 @@ func TestNoMatLeaks(t *testing.T) {
 		if _, err := e.Embed(ctx, f, fc); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Aligned(ctx, f, fc); err != nil {
+		if _, err := e.Align(ctx, f, fc); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -110,7 +110,9 @@ func floats(m *gocv.Mat, want int, what string) ([]float32, error) {
 // Floats is floats for liveness/ocv.
 func Floats(m *gocv.Mat, want int, what string) ([]float32, error) { return floats(m, want, what) }
 
-func closeMats(ms ...*gocv.Mat) {
+// CloseMats closes every Mat that is open; nil and closed ones are skipped.
+// It is exported for liveness/ocv, whose stages own Mats too.
+func CloseMats(ms ...*gocv.Mat) {
 	for _, m := range ms {
 		if m != nil && m.Ptr() != nil {
 			m.Close()

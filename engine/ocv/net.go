@@ -37,15 +37,37 @@ type Net struct {
 
 // OpenNet verifies modelRoot/faceplugin/name against the model catalogue
 // (size + sha256, see package models) and only then hands it to OpenCV, whose
-// ONNX reader aborts the process on some corrupt files. outputs names the
-// network outputs Forward returns, in that order. A missing, truncated or
-// altered file gives an error wrapping both models.ErrModel and
-// engine.ErrModel.
+// ONNX reader aborts the process on some corrupt files. The bytes OpenCV
+// parses are the bytes that were verified (it reads from memory, not from
+// the path again). outputs names the network outputs Forward returns, in
+// that order. A missing, truncated or altered file gives an error wrapping
+// both models.ErrModel and engine.ErrModel.
 func OpenNet(modelRoot, name string, outputs ...string) (*Net, error) {
 	if len(outputs) == 0 {
 		return nil, fmt.Errorf("open %s: no outputs named", name)
 	}
-	path, err := models.Path(modelRoot, ModelSubdir, name)
+	return openNet(modelRoot, name, func(b []byte) ([]byte, []string, error) { return b, outputs, nil })
+}
+
+// OpenNetPart is OpenNet for the part of a network that computes the
+// outputs of the nodes named in keep (ONNX node names): the verified file is
+// trimmed in memory to those nodes and everything they depend on, and
+// Forward returns their outputs in the order of keep. The file on disk is
+// not changed.
+//
+// The face detector uses it to drop a tail that bakes in one input size, so
+// that its convolutional part runs at any size.
+func OpenNetPart(modelRoot, name string, keep ...string) (*Net, error) {
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("open %s: no nodes named", name)
+	}
+	return openNet(modelRoot, name, func(b []byte) ([]byte, []string, error) { return trimONNX(b, keep) })
+}
+
+// openNet reads and verifies the model, lets prepare turn the verified
+// bytes into the model to load and its output names, and loads it.
+func openNet(modelRoot, name string, prepare func([]byte) ([]byte, []string, error)) (*Net, error) {
+	b, err := models.ReadVerified(modelRoot, ModelSubdir, name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", name, engine.ErrModel, err)
 	}
@@ -53,7 +75,11 @@ func OpenNet(modelRoot, name string, outputs ...string) (*Net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", name, engine.ErrModel, err)
 	}
-	p, err := readONNX(path)
+	model, outputs, err := prepare(b)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w: %w", name, engine.ErrModel, err)
+	}
+	p, err := readONNX(model)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w: %v", name, engine.ErrModel, models.ErrModel, err)
 	}
@@ -64,13 +90,14 @@ func OpenNet(modelRoot, name string, outputs ...string) (*Net, error) {
 	return n, nil
 }
 
-// readONNX loads an ONNX file without any verification. Unexported: callers
-// go through OpenNet.
-func readONNX(path string) (C.VididNet, error) {
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
+// readONNX loads an ONNX model from memory without any verification.
+// Unexported: callers go through OpenNet or OpenNetPart.
+func readONNX(model []byte) (C.VididNet, error) {
+	if len(model) == 0 {
+		return nil, fmt.Errorf("%w: empty model", ErrOpenCV)
+	}
 	var cerr *C.char
-	p := C.vidid_net_read_onnx(cpath, &cerr)
+	p := C.vidid_net_read_onnx_buffer((*C.char)(unsafe.Pointer(&model[0])), C.size_t(len(model)), &cerr)
 	if p == nil {
 		return nil, fmt.Errorf("%w: %s", ErrOpenCV, takeError(cerr))
 	}

@@ -3,14 +3,13 @@ package ocv
 import (
 	"errors"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"vidid/engine"
 	"vidid/engine/ocv/ocvtest"
+	"vidid/models"
 )
 
 // OpenCV's C++ exceptions must come back as errors, never abort the
@@ -20,6 +19,10 @@ func TestReadONNXCorruptReturnsError(t *testing.T) {
 	ocvtest.Real(t)
 	garbage := make([]byte, 4096)
 	rand.New(rand.NewSource(5)).Read(garbage)
+	real, err := models.ReadVerified(ocvtest.ModelRoot(t), ModelSubdir, "fr_detect.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -27,13 +30,10 @@ func TestReadONNXCorruptReturnsError(t *testing.T) {
 		{"garbage", garbage},
 		{"empty", nil},
 		{"text", []byte("this is not an onnx model\n")},
+		{"real model cut in half", real[:len(real)/2]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "m.onnx")
-			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			p, err := readONNX(path)
+			p, err := readONNX(tc.data)
 			if err == nil {
 				n := &Net{p: p}
 				n.Close()
@@ -54,13 +54,13 @@ func TestForwardErrors(t *testing.T) {
 	}
 	defer n.Close()
 	outs := []gocv.Mat{gocv.NewMat(), gocv.NewMat()}
-	defer closeMats(&outs[0], &outs[1])
+	defer CloseMats(&outs[0], &outs[1])
 	wrong := NewBlob(1, 7, 9) // wrong channel count for the first convolution
 	defer wrong.Close()
 	if err := n.Forward(wrong, outs); !errors.Is(err, ErrOpenCV) {
 		t.Fatalf("wrong input shape: err = %v, want ErrOpenCV", err)
 	}
-	good := NewBlob(3, detectH, detectW)
+	good := NewBlob(3, 240, 320)
 	defer good.Close()
 	if err := n.Forward(good, outs[:1]); err == nil {
 		t.Fatal("Forward accepted 1 destination for 2 outputs")
