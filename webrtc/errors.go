@@ -2,15 +2,21 @@ package webrtc
 
 import "errors"
 
-// Sentinel errors.
+// Sentinel errors. Offer errors are returned by Server.Answer/Accept; the
+// others say why a Peer ended (Peer.Err) and are returned by Peer.Next once
+// it has.
 var (
 	// ErrMalformedSDP: the offer is not a parsable SDP offer.
 	ErrMalformedSDP = errors.New("malformed SDP offer")
-	// ErrUnsupportedCodec: the offer has no video, or no VP8.
+	// ErrUnsupportedCodec: the offer sends no video, or no VP8 video.
 	ErrUnsupportedCodec = errors.New("only VP8 video is supported")
-	// ErrICEFailed, ErrDisconnected: the connection ended.
-	ErrICEFailed    = errors.New("ICE connection failed")
+	// ErrICEFailed: ICE could not connect, or lost the connection for good.
+	ErrICEFailed = errors.New("ICE connection failed")
+	// ErrDisconnected: the browser went away (closed the connection, or
+	// stopped answering for Config.DisconnectedTimeout).
 	ErrDisconnected = errors.New("peer disconnected")
-	// ErrClosed: the server or peer was closed.
+	// ErrCaptureTimeout: the peer stayed longer than Config.MaxCaptureTime.
+	ErrCaptureTimeout = errors.New("capture time exceeded")
+	// ErrClosed: the peer or the server was closed by the program.
 	ErrClosed = errors.New("closed")
 )

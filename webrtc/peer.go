@@ -7,70 +7,75 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp/codecs"
 	pion "github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"vidid/engine"
 	"vidid/webrtc/vpx"
 )
 
-// DataChannelLabel is the label of the browser's guidance channel.
+// DataChannelLabel is the label of the data channel the page opens for
+// guidance (ordered, reliable).
 const DataChannelLabel = "guidance"
 
-// maxPending bounds messages queued before the data channel opens.
-const maxPending = 64
+const (
+	// maxPending bounds messages queued before the data channel opens.
+	maxPending = 64
+	// maxMessageBytes bounds a message from the page.
+	maxMessageBytes = 16 << 10
+	// maxReadErrors ends a track whose reads keep failing.
+	maxReadErrors = 1000
+)
 
-// Peer is one browser connection: decoded frames in, JSON messages out.
+// Peer is one browser connection: decoded frames in (Next), JSON messages
+// out (Send) and in (OnMessage).
 type Peer struct {
 	s  *Server
 	pc *pion.PeerConnection
+	id string // for logs: no applicant data
+	q  *frameQueue
 
 	mu      sync.Mutex
-	queue   []engine.Frame
-	seq     uint64
-	lastOut time.Time
+	track   bool // a video track is being read
 	dc      *pion.DataChannel
 	pending [][]byte
 	onMsg   func([]byte)
 	err     error
 
-	notify    chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 }
 
-func newPeer(s *Server, pc *pion.PeerConnection) *Peer {
-	p := &Peer{s: s, pc: pc, notify: make(chan struct{}, 1), done: make(chan struct{})}
+func newPeer(s *Server, pc *pion.PeerConnection, id string) *Peer {
+	p := &Peer{s: s, pc: pc, id: id, done: make(chan struct{})}
+	p.q = newFrameQueue(s.cfg.QueueSize, s.cfg.AnalysisFPS, func(n int) {
+		s.m.dropped.WithLabelValues(dropQueue).Add(float64(n))
+	})
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 		if tr.Kind() != pion.RTPCodecTypeVideo {
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			p.readTrack(tr)
-		}()
+		p.mu.Lock()
+		first := !p.track
+		p.track = true
+		p.mu.Unlock()
+		if !first {
+			s.log.Debug("webrtc: second video track ignored", "peer", p.id)
+			return
+		}
+		s.spawn(false, func() { p.readTrack(tr) })
 	})
 	pc.OnDataChannel(func(dc *pion.DataChannel) {
 		if dc.Label() != DataChannelLabel {
+			s.log.Debug("webrtc: unknown data channel ignored", "peer", p.id, "label", dc.Label())
 			return
 		}
 		p.mu.Lock()
 		p.dc = dc
 		p.mu.Unlock()
 		dc.OnOpen(p.flush)
-		dc.OnMessage(func(m pion.DataChannelMessage) {
-			p.mu.Lock()
-			f := p.onMsg
-			p.mu.Unlock()
-			if f != nil {
-				f(m.Data)
-			}
-		})
+		dc.OnMessage(func(m pion.DataChannelMessage) { p.receive(m.Data) })
 	})
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
 		switch st {
@@ -83,32 +88,10 @@ func newPeer(s *Server, pc *pion.PeerConnection) *Peer {
 	return p
 }
 
-func (p *Peer) start() {
-	p.s.wg.Add(1)
-	go func() {
-		defer p.s.wg.Done()
-		t := time.NewTimer(p.s.cfg.MaxCaptureTime)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			p.closeWith(fmt.Errorf("%w: capture longer than %v", ErrClosed, p.s.cfg.MaxCaptureTime))
-		case <-p.done:
-		}
-	}()
-}
-
-// isKeyframe reports whether a VP8 frame is a keyframe (RFC 6386 9.1: the
-// inverted "show key frame" bit of the frame tag).
-func isKeyframe(b []byte) bool { return len(b) > 0 && b[0]&0x01 == 0 }
-
-func (p *Peer) pli(ssrc pion.SSRC) {
-	_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}})
-}
-
+// readTrack decodes the video track until it ends.
 func (p *Peer) readTrack(tr *pion.TrackRemote) {
-	m := p.s.m
-	if tr.Codec().MimeType != pion.MimeTypeVP8 {
-		p.closeWith(fmt.Errorf("%w: track codec %s", ErrUnsupportedCodec, tr.Codec().MimeType))
+	if c := tr.Codec(); c.MimeType != pion.MimeTypeVP8 {
+		p.closeWith(fmt.Errorf("%w: track codec %s", ErrUnsupportedCodec, c.MimeType))
 		return
 	}
 	dec, err := vpx.NewDecoder()
@@ -117,10 +100,14 @@ func (p *Peer) readTrack(tr *pion.TrackRemote) {
 		return
 	}
 	defer dec.Close()
-	sb := samplebuilder.New(128, &codecs.VP8Packet{}, 90000, samplebuilder.WithMaxTimeDelay(time.Second))
-	haveKey := false
-	p.pli(tr.SSRC())
-	lastPLI := time.Now()
+	ssrc := uint32(tr.SSRC())
+	r := newReceiver(p.s.m, dec, p.q, uint8(tr.PayloadType()), func() {
+		if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			p.s.log.Debug("webrtc: send PLI", "peer", p.id, "err", err)
+		}
+	})
+	r.start()
+	failures := 0
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
@@ -132,94 +119,38 @@ func (p *Peer) readTrack(tr *pion.TrackRemote) {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
 				return
 			}
-			m.invalid.Inc()
+			p.s.m.invalid.Inc()
+			if failures++; failures > maxReadErrors {
+				p.closeWith(fmt.Errorf("read RTP: %w", err))
+				return
+			}
 			continue
 		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			if !haveKey {
-				if !isKeyframe(s.Data) {
-					m.dropped.WithLabelValues("before_keyframe").Inc()
-					if time.Since(lastPLI) > 300*time.Millisecond {
-						p.pli(tr.SSRC())
-						lastPLI = time.Now()
-					}
-					continue
-				}
-				haveKey = true
-			}
-			t := time.Now()
-			f, err := dec.Decode(s.Data)
-			m.decode.Observe(time.Since(t).Seconds())
-			if err != nil {
-				m.dropped.WithLabelValues("decode_error").Inc()
-				haveKey = false
-				p.pli(tr.SSRC())
-				lastPLI = time.Now()
-				continue
-			}
-			m.decoded.Inc()
-			p.push(f)
-		}
+		failures = 0
+		r.handle(pkt)
 	}
 }
 
-func (p *Peer) push(f engine.Frame) {
-	p.mu.Lock()
-	p.seq++
-	f.Seq, f.Time = p.seq, time.Now()
-	p.queue = append(p.queue, f)
-	if n := len(p.queue) - p.s.cfg.QueueSize; n > 0 {
-		p.queue = p.queue[n:]
-		p.s.m.dropped.WithLabelValues("queue").Add(float64(n))
-	}
-	p.mu.Unlock()
-	select {
-	case p.notify <- struct{}{}:
-	default:
-	}
-}
-
-// Next returns the newest frame not yet returned, at most AnalysisFPS per
-// second; older queued frames are dropped. release is a no-op kept for the
-// frame-source contract (frames are not pooled yet).
+// Next returns the newest decoded frame not yet returned, at most
+// Config.AnalysisFPS times a second; frames that arrived meanwhile are
+// dropped. The frame's pixels stay valid until release is called (call it
+// once; it recycles the buffer). Once the peer has ended, Next returns the
+// reason (Err); on ctx's end, ctx.Err().
 func (p *Peer) Next(ctx context.Context) (engine.Frame, func(), error) {
-	interval := time.Duration(float64(time.Second) / p.s.cfg.AnalysisFPS)
-	for {
-		p.mu.Lock()
-		wait := interval - time.Since(p.lastOut)
-		if len(p.queue) > 0 && wait <= 0 {
-			f := p.queue[len(p.queue)-1]
-			if n := len(p.queue) - 1; n > 0 {
-				p.s.m.dropped.WithLabelValues("queue").Add(float64(n))
-			}
-			p.queue = p.queue[:0]
-			p.lastOut = time.Now()
-			p.mu.Unlock()
-			return f, func() {}, nil
-		}
-		p.mu.Unlock()
-		var timer <-chan time.Time
-		if wait > 0 {
-			timer = time.After(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return engine.Frame{}, nil, ctx.Err()
-		case <-p.done:
-			return engine.Frame{}, nil, p.Err()
-		case <-p.notify:
-		case <-timer:
-		}
-	}
+	return p.q.next(ctx, p.done, p.Err)
 }
 
 // Send delivers msg as JSON over the guidance channel, queueing it until
-// the channel opens.
+// the channel opens (at most 64 messages; the oldest go first).
 func (p *Peer) Send(msg any) error {
 	b, err := json.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
+	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("send message: peer %w", ErrClosed)
+	default:
 	}
 	p.mu.Lock()
 	dc := p.dc
@@ -232,7 +163,9 @@ func (p *Peer) Send(msg any) error {
 	}
 	p.mu.Unlock()
 	if open {
-		return dc.SendText(string(b))
+		if err := dc.SendText(string(b)); err != nil {
+			return fmt.Errorf("send message: %w", err)
+		}
 	}
 	return nil
 }
@@ -244,13 +177,34 @@ func (p *Peer) flush() {
 	p.mu.Unlock()
 	for _, b := range pend {
 		if err := dc.SendText(string(b)); err != nil {
-			p.s.log.Debug("send queued guidance", "err", err)
+			p.s.log.Debug("webrtc: send queued message", "peer", p.id, "err", err)
 		}
 	}
 }
 
-// OnMessage sets the handler of messages from the page.
-func (p *Peer) OnMessage(f func([]byte)) {
+// receive passes a page's message to the handler if it is a JSON object
+// with a non-empty string "type".
+func (p *Peer) receive(b []byte) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if len(b) > maxMessageBytes || json.Unmarshal(b, &head) != nil || head.Type == "" {
+		p.s.m.badMsgs.Inc()
+		p.s.log.Debug("webrtc: page message dropped", "peer", p.id, "bytes", len(b))
+		return
+	}
+	p.mu.Lock()
+	f := p.onMsg
+	p.mu.Unlock()
+	if f != nil {
+		f(b)
+	}
+}
+
+// OnMessage sets the handler of messages from the page: each is a JSON
+// object with a string "type" (others are dropped and counted). It is
+// called on the connection's goroutine, one message at a time, in order.
+func (p *Peer) OnMessage(f func(msg []byte)) {
 	p.mu.Lock()
 	p.onMsg = f
 	p.mu.Unlock()
@@ -259,32 +213,54 @@ func (p *Peer) OnMessage(f func([]byte)) {
 // Done is closed when the peer ends.
 func (p *Peer) Done() <-chan struct{} { return p.done }
 
-// Err says why the peer ended (nil while it runs).
+// Err says why the peer ended: ErrICEFailed, ErrDisconnected,
+// ErrCaptureTimeout or ErrClosed (wrapped); nil while it runs.
 func (p *Peer) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
 }
 
+func endReason(err error) string {
+	switch {
+	case errors.Is(err, ErrClosed):
+		return "closed"
+	case errors.Is(err, ErrDisconnected):
+		return "disconnected"
+	case errors.Is(err, ErrICEFailed):
+		return "ice_failed"
+	case errors.Is(err, ErrCaptureTimeout):
+		return "capture_timeout"
+	}
+	return "error"
+}
+
 func (p *Peer) closeWith(err error) {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.err = err
+		p.onMsg = nil
+		p.pending = nil
 		p.mu.Unlock()
 		close(p.done)
+		p.q.close()
+		if p.s.forget(p) {
+			p.s.m.ended.WithLabelValues(endReason(err)).Inc()
+			p.s.log.Debug("webrtc peer ended", "peer", p.id, "reason", err)
+		}
 		// Closing from inside a pion callback must not wait for that
-		// callback: close in the background, tracked by the server.
-		p.s.wg.Add(1)
-		go func() {
-			defer p.s.wg.Done()
-			_ = p.pc.Close()
-		}()
-		p.s.forget(p)
+		// callback: close in the background; Server.Close waits for it.
+		p.s.spawn(true, func() {
+			if err := p.pc.Close(); err != nil {
+				p.s.log.Debug("webrtc: close peer connection", "peer", p.id, "err", err)
+			}
+		})
 	})
 }
 
-// Close ends the peer. It is idempotent.
+// Close ends the peer (Err: ErrClosed) and frees its connection and decoder
+// in the background; Server.Close waits for that. It is idempotent.
 func (p *Peer) Close() error {
-	p.closeWith(ErrClosed)
+	p.closeWith(fmt.Errorf("peer %w", ErrClosed))
 	return nil
 }

@@ -2,10 +2,13 @@ package webrtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -14,28 +17,34 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Config configures the server. Zero values take the documented defaults.
+// Config configures the server. Zero values take the defaults in brackets.
 type Config struct {
-	// ICEServers are STUN/TURN URLs used for server-reflexive and relay
-	// candidates.
+	// ICEServers are STUN/TURN servers used for server-reflexive and relay
+	// candidates (none: host candidates only).
 	ICEServers []pion.ICEServer
-	// UDPPortMin, UDPPortMax confine ICE to a port range (0 = any).
+	// UDPPortMin, UDPPortMax confine ICE to a port range [any port].
 	UDPPortMin, UDPPortMax uint16
-	// UDPMuxPort serves all peers on one UDP port (0 = off).
+	// UDPMuxPort serves every peer on this one UDP port [0: off].
 	UDPMuxPort int
-	// LoopbackOnly gathers only 127.0.0.1 candidates (tests, local demo).
+	// LoopbackOnly gathers only 127.0.0.1 UDP candidates, without mDNS, and
+	// ignores the browser's other candidates (tests, a local demo).
 	LoopbackOnly bool
-	// AnalysisFPS is the most frames per second handed to the analysis (8).
+	// AnalysisFPS is the most frames per second handed to the analysis [8].
 	AnalysisFPS float64
-	// QueueSize is the frame queue's length; older frames are dropped (2).
+	// QueueSize is how many decoded frames wait for the analysis; older
+	// ones are dropped [2].
 	QueueSize int
-	// MaxCaptureTime ends a peer that stays longer (2 min).
+	// MaxCaptureTime ends a peer that stays longer [2 min].
 	MaxCaptureTime time.Duration
-	// GatherTimeout bounds ICE gathering before the answer (5 s).
+	// GatherTimeout bounds ICE gathering before the answer [5 s].
 	GatherTimeout time.Duration
+	// DisconnectedTimeout: a browser silent this long is disconnected [5 s].
+	// FailedTimeout: ICE that has not connected, or reconnected, this long
+	// has failed [25 s].
+	DisconnectedTimeout, FailedTimeout time.Duration
 }
 
-func (c *Config) fill() {
+func (c *Config) fill() error {
 	if c.AnalysisFPS == 0 {
 		c.AnalysisFPS = 8
 	}
@@ -48,24 +57,61 @@ func (c *Config) fill() {
 	if c.GatherTimeout == 0 {
 		c.GatherTimeout = 5 * time.Second
 	}
+	if c.DisconnectedTimeout == 0 {
+		c.DisconnectedTimeout = 5 * time.Second
+	}
+	if c.FailedTimeout == 0 {
+		c.FailedTimeout = 25 * time.Second
+	}
+	switch {
+	case c.AnalysisFPS < 0 || c.QueueSize < 0 || c.MaxCaptureTime < 0 || c.GatherTimeout < 0 ||
+		c.DisconnectedTimeout < 0 || c.FailedTimeout < 0:
+		return errors.New("webrtc config: negative value")
+	case c.UDPPortMin > c.UDPPortMax:
+		return fmt.Errorf("webrtc config: UDP port range %d-%d is empty", c.UDPPortMin, c.UDPPortMax)
+	case c.UDPMuxPort < 0 || c.UDPMuxPort > 65535:
+		return fmt.Errorf("webrtc config: UDP mux port %d", c.UDPMuxPort)
+	}
+	return nil
 }
 
-// Server answers offers and owns the peers.
+// SessionHandler runs one capture session over a connected peer: it reads
+// frames with p.Next and talks to the page with p.Send and p.OnMessage.
+// ctx ends when the peer does (p.Err says why) or the server closes; when
+// ServeSession returns, the peer is closed.
+type SessionHandler interface {
+	ServeSession(ctx context.Context, p *Peer)
+}
+
+// SessionHandlerFunc adapts a function to SessionHandler.
+type SessionHandlerFunc func(ctx context.Context, p *Peer)
+
+// ServeSession calls f(ctx, p).
+func (f SessionHandlerFunc) ServeSession(ctx context.Context, p *Peer) { f(ctx, p) }
+
+// Server answers browsers' offers and owns the resulting peers.
 type Server struct {
-	cfg   Config
-	api   *pion.API
-	log   *slog.Logger
-	m     *metrics
-	mux   ice.UDPMux
-	mu    sync.Mutex
-	peers map[*Peer]struct{}
-	wg    sync.WaitGroup
+	cfg  Config
+	api  *pion.API
+	log  *slog.Logger
+	m    *metrics
+	mux  ice.UDPMux
+	ids  atomic.Uint64
+	base context.Context // parent of session contexts; cancelled by Close
+	stop context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	peers  map[*Peer]struct{}
+	wg     sync.WaitGroup // every goroutine the server or its peers start
 }
 
-// NewServer builds the pion API: VP8 only, NACK and RTCP reports, and the
-// network settings of cfg.
+// NewServer builds the pion API: VP8 as the only codec (with NACK, PLI and
+// RTCP reports), and the network settings of cfg. reg may be nil.
 func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
-	cfg.fill()
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -83,24 +129,25 @@ func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server
 	}
 	ir := &interceptor.Registry{}
 	if err := pion.ConfigureNack(me, ir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("configure NACK: %w", err)
 	}
 	if err := pion.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("configure RTCP reports: %w", err)
 	}
 	se := pion.SettingEngine{}
-	s := &Server{cfg: cfg, log: log, m: m, peers: map[*Peer]struct{}{}}
+	se.SetICETimeouts(cfg.DisconnectedTimeout, cfg.FailedTimeout, 2*time.Second)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
 		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
 	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return nil, fmt.Errorf("udp port range: %w", err)
+			return nil, fmt.Errorf("UDP port range: %w", err)
 		}
 	}
+	s := &Server{cfg: cfg, log: log, m: m, peers: map[*Peer]struct{}{}}
 	if cfg.UDPMuxPort != 0 {
 		host := "0.0.0.0"
 		if cfg.LoopbackOnly {
@@ -108,68 +155,169 @@ func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server
 		}
 		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(host), Port: cfg.UDPMuxPort})
 		if err != nil {
-			return nil, fmt.Errorf("udp mux: %w", err)
+			return nil, fmt.Errorf("UDP mux on port %d: %w", cfg.UDPMuxPort, err)
 		}
 		s.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 		se.SetICEUDPMux(s.mux)
 	}
 	s.api = pion.NewAPI(pion.WithMediaEngine(me), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
+	s.base, s.stop = context.WithCancel(context.Background())
 	return s, nil
 }
 
-// Accept answers an offer: the returned peer delivers decoded frames and
-// carries guidance messages until it is closed or the connection ends.
+// Answer answers a browser's SDP offer (non-trickle: the answer carries all
+// of the server's ICE candidates) and returns the answer SDP and the peer.
+// ctx bounds the negotiation only: the peer outlives it (an HTTP request's
+// context ends as soon as the answer is written). The peer ends on ICE
+// failure, disconnection, MaxCaptureTime, Close or Server.Close.
+//
+// With a handler, the server runs handler.ServeSession(ctx, peer) in its
+// own goroutine and closes the peer when it returns; with nil, the caller
+// owns the peer and must Close it.
+//
+// A malformed offer returns an error wrapping ErrMalformedSDP; one without
+// VP8 video ErrUnsupportedCodec. The server keeps serving either way.
+func (s *Server) Answer(ctx context.Context, offer string, handler SessionHandler) (string, *Peer, error) {
+	answer, p, err := s.negotiate(ctx, offer)
+	if err != nil {
+		return "", nil, err
+	}
+	if handler != nil {
+		s.spawn(false, func() {
+			sctx, cancel := context.WithCancel(s.base)
+			defer cancel()
+			go func() { // ends with sctx at the latest
+				select {
+				case <-p.done:
+					cancel()
+				case <-sctx.Done():
+				}
+			}()
+			defer p.Close()
+			handler.ServeSession(sctx, p)
+		})
+	}
+	return answer, p, nil
+}
+
+// Accept is Answer without a handler: the caller owns the peer.
 func (s *Server) Accept(ctx context.Context, offer string) (string, *Peer, error) {
+	return s.Answer(ctx, offer, nil)
+}
+
+func (s *Server) negotiate(ctx context.Context, offer string) (string, *Peer, error) {
 	if err := CheckOffer(offer); err != nil {
 		s.m.rejected.WithLabelValues(reasonOf(err)).Inc()
 		return "", nil, err
+	}
+	// Hold the server open while negotiating: goroutines this starts are
+	// waited for by Close.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return "", nil, fmt.Errorf("answer offer: server %w", ErrClosed)
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	if s.cfg.LoopbackOnly {
+		offer = keepLoopbackCandidates(offer)
 	}
 	pc, err := s.api.NewPeerConnection(pion.Configuration{ICEServers: s.cfg.ICEServers})
 	if err != nil {
 		return "", nil, fmt.Errorf("new peer connection: %w", err)
 	}
-	p := newPeer(s, pc)
+	p := newPeer(s, pc, "p"+strconv.FormatUint(s.ids.Add(1), 10))
+	fail := func(err error) (string, *Peer, error) {
+		p.closeWith(err)
+		return "", nil, err
+	}
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
-		p.Close()
 		s.m.rejected.WithLabelValues("malformed_sdp").Inc()
-		return "", nil, fmt.Errorf("%w: %v", ErrMalformedSDP, err)
+		return fail(fmt.Errorf("%w: %v", ErrMalformedSDP, err))
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		p.Close()
-		return "", nil, fmt.Errorf("%w: create answer: %v", ErrUnsupportedCodec, err)
+		s.m.rejected.WithLabelValues("unsupported_codec").Inc()
+		return fail(fmt.Errorf("%w: create answer: %v", ErrUnsupportedCodec, err))
+	}
+	if !receivesVP8(answer.SDP) {
+		s.m.rejected.WithLabelValues("unsupported_codec").Inc()
+		return fail(fmt.Errorf("%w: no VP8 video section could be accepted", ErrUnsupportedCodec))
 	}
 	gathered := pion.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		p.Close()
-		return "", nil, fmt.Errorf("set local description: %w", err)
+		return fail(fmt.Errorf("set local description: %w", err))
 	}
 	gctx, cancel := context.WithTimeout(ctx, s.cfg.GatherTimeout)
 	defer cancel()
 	select {
 	case <-gathered:
 	case <-gctx.Done():
-		p.Close()
-		return "", nil, fmt.Errorf("gather ICE candidates: %w", gctx.Err())
+		return fail(fmt.Errorf("gather ICE candidates: %w", gctx.Err()))
 	}
-	s.mu.Lock()
-	s.peers[p] = struct{}{}
-	s.mu.Unlock()
-	s.m.active.Inc()
-	p.start()
+	if err := s.register(p); err != nil {
+		return fail(err)
+	}
+	s.log.Debug("webrtc peer answered", "peer", p.id)
 	return pc.LocalDescription().SDP, p, nil
 }
 
-func reasonOf(err error) string {
-	switch {
-	case errorsIs(err, ErrUnsupportedCodec):
-		return "unsupported_codec"
-	default:
-		return "malformed_sdp"
+// register adds a negotiated peer and starts its capture timer.
+func (s *Server) register(p *Peer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("answer offer: server %w", ErrClosed)
 	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("answer offer: %w", p.Err())
+	default:
+	}
+	s.peers[p] = struct{}{}
+	s.m.active.Inc()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTimer(s.cfg.MaxCaptureTime)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			p.closeWith(fmt.Errorf("%w (%v)", ErrCaptureTimeout, s.cfg.MaxCaptureTime))
+		case <-p.done:
+		}
+	}()
+	return nil
 }
 
-func (s *Server) forget(p *Peer) {
+// spawn runs f in a goroutine that Close waits for. Unless always is set,
+// it refuses (false) once the server is closing.
+func (s *Server) spawn(always bool, f func()) bool {
+	s.mu.Lock()
+	if s.closed && !always {
+		s.mu.Unlock()
+		return false
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+func reasonOf(err error) string {
+	if errors.Is(err, ErrUnsupportedCodec) {
+		return "unsupported_codec"
+	}
+	return "malformed_sdp"
+}
+
+// forget removes an ended peer; false if it was never registered.
+func (s *Server) forget(p *Peer) bool {
 	s.mu.Lock()
 	_, ok := s.peers[p]
 	delete(s.peers, p)
@@ -177,11 +325,16 @@ func (s *Server) forget(p *Peer) {
 	if ok {
 		s.m.active.Dec()
 	}
+	return ok
 }
 
-// Close closes every peer and the UDP mux, and waits for their goroutines.
+// Close ends every peer (ErrClosed), refuses further offers, waits for
+// every goroutine the server started (decoders are freed by then) and
+// closes the UDP mux. It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
+	already := s.closed
+	s.closed = true
 	ps := make([]*Peer, 0, len(s.peers))
 	for p := range s.peers {
 		ps = append(ps, p)
@@ -190,9 +343,12 @@ func (s *Server) Close() error {
 	for _, p := range ps {
 		p.Close()
 	}
+	s.stop()
 	s.wg.Wait()
-	if s.mux != nil {
-		return s.mux.Close()
+	if s.mux != nil && !already {
+		if err := s.mux.Close(); err != nil {
+			return fmt.Errorf("close UDP mux: %w", err)
+		}
 	}
 	return nil
 }

@@ -4,11 +4,16 @@
 package media
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 )
 
 // ffmpeg runs ffmpeg or fails the test with its output.
@@ -64,5 +69,35 @@ func Y4MFilter(t testing.TB, src string, seconds float64, graph string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "camera.y4m")
 	ffmpeg(t, "-i", src, "-an", "-t", fmt.Sprint(seconds), "-filter_complex", "[0]"+graph, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", out)
+	return out
+}
+
+// ReadIVF returns every frame of a VP8 IVF file (as IVF makes), failing the
+// test on a read error or an empty stream.
+func ReadIVF(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, _, err := ivfreader.NewWith(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	var out [][]byte
+	for {
+		fr, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		out = append(out, fr)
+	}
+	if len(out) == 0 {
+		t.Fatalf("no frames in %s", path)
+	}
 	return out
 }

@@ -4,51 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
-
 	"vidid/internal/media"
 	"vidid/internal/testenv"
 )
-
-// frames reads every frame of a VP8 IVF file.
-func frames(t testing.TB, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, _, err := ivfreader.NewWith(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for {
-		fr, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fr)
-	}
-}
 
 func source(t testing.TB) string {
 	return filepath.Join(testenv.DataDir(t), "video", "bonafide", "s01-apfol-real2.webm")
 }
 
 func clip(t testing.TB) [][]byte {
-	return frames(t, media.IVF(t, source(t), 640, 480, 15, 3))
+	return media.ReadIVF(t, media.IVF(t, source(t), 640, 480, 15, 3))
 }
 
 // ffmpegDecode decodes an IVF file with ffmpeg's own VP8 decoder into raw
@@ -115,7 +86,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 	src := source(t)
 	for _, size := range []struct{ w, h int }{{640, 480}, {321, 241}} {
 		ivf := media.IVF(t, src, size.w, size.h, 15, 2)
-		fs := frames(t, ivf)
+		fs := media.ReadIVF(t, ivf)
 		yuvSize := size.w*size.h + 2*((size.w+1)/2)*((size.h+1)/2)
 		yuv := ffmpegDecode(t, ivf, "yuv420p", yuvSize)
 		var bgr [][]byte
@@ -283,7 +254,7 @@ func TestClose(t *testing.T) {
 // keyframe (so damaged delta frames reach the inter-frame decoder).
 // testdata/tiny.ivf is a synthetic 64x48 clip (ffmpeg testsrc).
 func FuzzDecode(f *testing.F) {
-	tiny := frames(f, filepath.Join("testdata", "tiny.ivf"))
+	tiny := media.ReadIVF(f, filepath.Join("testdata", "tiny.ivf"))
 	for _, fr := range tiny {
 		f.Add(fr, false)
 		f.Add(fr, true)
