@@ -65,7 +65,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = eng.Close() })
-	repo := register.NewPG(pool)
+	repo, err := register.NewPG(pool, bytes.Repeat([]byte{0x42}, register.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	iin, err := register.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -85,7 +85,7 @@ func (s *Server) demoRoutes() {
 	s.e.POST("/demo/start", func(c echo.Context) error {
 		iin := strings.TrimSpace(c.FormValue("iin"))
 		base := strings.TrimRight(s.cfg.PublicURL, "/")
-		ss, token, err := s.createChecked(c.Request().Context(), session.CreateRequest{
+		_, token, err := s.createChecked(c.Request().Context(), session.CreateRequest{
 			ClientID: d.ClientID, IIN: iin,
 			CallbackURL: base + "/demo/callback", ReturnURL: base + "/demo/done",
 		})
@@ -93,7 +93,6 @@ func (s *Server) demoRoutes() {
 			e := toError(err)
 			return c.Redirect(http.StatusSeeOther, "/?error="+templateEscape(e.Message))
 		}
-		_ = ss
 		return c.Redirect(http.StatusSeeOther, "/capture/"+token)
 	})
 	s.e.POST("/demo/callback", func(c echo.Context) error {

@@ -170,7 +170,7 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 		s.m.firstGuidance.Observe(res.FirstGuidance.Seconds())
 	}
 	s.m.frames.Add(float64(res.Frames))
-	rec := session.Result{LivenessScore: max(res.Liveness, 0)}
+	rec := session.Result{LivenessScore: max(res.Liveness, 0), SamePersonScore: res.SamePerson}
 	var matched *Match
 	switch res.Outcome {
 	case capture.OutcomeCaptured:
@@ -222,7 +222,7 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 	s.m.attempts.WithLabelValues(string(rec.Outcome)).Inc()
 	log.Info("attempt finished", "outcome", rec.Outcome, "reason", rec.Reason, "state", after.State, "frames", res.Frames,
 		"liveness", res.Liveness, "match_score", rec.MatchScore)
-	msg := capture.ResultMsg{Type: "result", Outcome: string(rec.Outcome), Reason: string(rec.Reason), AttemptsLeft: after.AttemptsLeft}
+	msg := capture.ResultMsg{Type: "result", Outcome: string(rec.Outcome), Reason: string(rec.Reason.Public()), AttemptsLeft: after.AttemptsLeft}
 	switch {
 	case after.State == session.StateMatched && matched != nil && s.issuer != nil:
 		matched.Session = after
@@ -251,7 +251,7 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 // decide matches the captured frames: the median score over the best
 // frames must reach the threshold (one lucky frame is not enough).
 func (s *Service) decide(ctx context.Context, ss session.Session, att session.Attempt, res capture.Result, log *slog.Logger) (session.Result, *Match) {
-	rec := session.Result{LivenessScore: max(res.Liveness, 0)}
+	rec := session.Result{LivenessScore: max(res.Liveness, 0), SamePersonScore: res.SamePerson}
 	var scores []float64
 	var last verify.Result
 	for i, e := range res.Embeddings {

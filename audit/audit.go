@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"vidid/internal/ids"
 )
 
 // Kind names what a record is about. The set is closed: Append refuses
@@ -30,12 +32,20 @@ const (
 	KindAssertionConsumed  Kind = "assertion_consumed"
 	KindCertificateIssued  Kind = "certificate_issued"
 	KindModerationDecision Kind = "moderation_decision"
+	// KindRegisterWritten: citizens were imported or seeded into the
+	// population register (one record per import, not per citizen).
+	KindRegisterWritten Kind = "register_written"
+	// KindRegisterResealed: register photos were sealed under the current
+	// register key (clear photos from before migration 008, or a key
+	// rotation).
+	KindRegisterResealed Kind = "register_resealed"
 )
 
 var kinds = map[Kind]bool{
 	KindSessionCreated: true, KindConsent: true, KindAttemptResult: true, KindLockout: true,
 	KindSessionDecided: true, KindAssertionIssued: true, KindAssertionConsumed: true,
 	KindCertificateIssued: true, KindModerationDecision: true,
+	KindRegisterWritten: true, KindRegisterResealed: true,
 }
 
 // Valid reports whether k is one of the kinds above.
@@ -110,7 +120,7 @@ func (l *Log) Append(ctx context.Context, tx pgx.Tx, e Entry) (Record, error) {
 	if !e.Kind.Valid() {
 		return Record{}, fmt.Errorf("%w: unknown kind %q", ErrInvalidEntry, e.Kind)
 	}
-	if e.SessionID != "" && !isUUID(e.SessionID) {
+	if e.SessionID != "" && !ids.IsUUID(e.SessionID) {
 		return Record{}, fmt.Errorf("%w: session id is not a UUID", ErrInvalidEntry)
 	}
 	data, err := marshalData(e.Data)
@@ -222,25 +232,4 @@ func nullString(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

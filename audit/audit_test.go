@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -243,6 +244,54 @@ func BenchmarkAppend(b *testing.B) {
 			return err
 		}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A published head reveals a truncated tail and a rewritten history, which
+// the chain alone cannot show.
+func TestVerifyAnchors(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	appendN(t, pool, newLog(t), 6)
+	rep, err := audit.Verify(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := audit.Anchor{Seq: rep.LastSeq, Hash: rep.Head}
+	parsed, err := audit.ParseAnchor(head.String())
+	if err != nil || parsed.String() != head.String() {
+		t.Fatalf("ParseAnchor(%s) = %v, %v", head, parsed, err)
+	}
+	if rep, err := audit.Verify(ctx, pool, head); err != nil || !rep.Intact {
+		t.Fatalf("intact log with its own head: %+v, %v", rep, err)
+	}
+	appendN(t, pool, newLog(t), 2) // the log grows past the anchor: still fine
+	if _, err := audit.Verify(ctx, pool, head); err != nil {
+		t.Fatalf("grown log: %v", err)
+	}
+
+	// Cut the last three records (the anchor's record among them).
+	exec(t, pool, `ALTER TABLE audit_log DISABLE TRIGGER USER`)
+	exec(t, pool, `DELETE FROM audit_log WHERE seq > 5`)
+	exec(t, pool, `ALTER TABLE audit_log ENABLE TRIGGER USER`)
+	if rep, err := audit.Verify(ctx, pool); err != nil || !rep.Intact {
+		t.Fatalf("without an anchor a truncated log looks intact: %+v, %v", rep, err)
+	}
+	rep, err = audit.Verify(ctx, pool, head)
+	if !errors.Is(err, audit.ErrTampered) || rep.Intact || rep.FirstBadSeq != 6 || !strings.Contains(rep.Problem, "removed from the end") {
+		t.Fatalf("truncated log with the anchor: %+v, %v", rep, err)
+	}
+
+	// An anchor whose hash the log no longer has.
+	wrong := audit.Anchor{Seq: 3, Hash: bytes.Repeat([]byte{1}, 32)}
+	rep, err = audit.Verify(ctx, pool, wrong)
+	if !errors.Is(err, audit.ErrTampered) || rep.FirstBadSeq != 3 {
+		t.Fatalf("rewritten record: %+v, %v", rep, err)
+	}
+	for _, s := range []string{"", "5", "0:" + strings.Repeat("ab", 32), "x:ab", "5:abcd", "5:" + strings.Repeat("zz", 32)} {
+		if _, err := audit.ParseAnchor(s); err == nil {
+			t.Errorf("ParseAnchor(%q) accepted", s)
 		}
 	}
 }

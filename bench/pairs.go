@@ -2,7 +2,12 @@ package bench
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"vidid/dataset"
 	"vidid/engine"
@@ -31,6 +36,17 @@ type PairResult struct {
 	// system experiences.
 	Failed map[string]error
 	Pairs  int
+	// PerPair holds every pair's score, in the list's order, for analysts
+	// who plot or re-threshold outside vidid.
+	PerPair []PairScore
+}
+
+// PairScore is one scored pair. Failed marks a pair with an image whose
+// face could not be embedded (its Score is 0).
+type PairScore struct {
+	dataset.Pair
+	Score  float64
+	Failed bool
 }
 
 // ScorePairs embeds every image once and scores every pair.
@@ -65,6 +81,7 @@ func ScorePairs(ctx context.Context, pairs []dataset.Pair, emb Embedder) (PairRe
 				return res, fmt.Errorf("score %s vs %s: %w", p.A, p.B, err)
 			}
 		}
+		res.PerPair = append(res.PerPair, PairScore{Pair: p, Score: s, Failed: !(okA && okB)})
 		if p.Same {
 			res.Scores.Genuine = append(res.Scores.Genuine, s)
 		} else {
@@ -72,4 +89,36 @@ func ScorePairs(ctx context.Context, pairs []dataset.Pair, emb Embedder) (PairRe
 		}
 	}
 	return res, nil
+}
+
+// ModelScores are the per-pair scores of one model.
+type ModelScores struct {
+	Model string
+	Pairs []PairScore
+}
+
+// WriteScoresCSV writes per-pair scores of one or more models as CSV with a
+// header: model,a,b,same,score,failed. Paths are written relative to root
+// when they lie inside it.
+func WriteScoresCSV(w io.Writer, root string, sets ...ModelScores) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"model", "a", "b", "same", "score", "failed"}); err != nil {
+		return err
+	}
+	rel := func(p string) string {
+		if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	for _, set := range sets {
+		for _, ps := range set.Pairs {
+			if err := cw.Write([]string{set.Model, rel(ps.A), rel(ps.B), strconv.FormatBool(ps.Same),
+				strconv.FormatFloat(ps.Score, 'f', 6, 64), strconv.FormatBool(ps.Failed)}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -9,8 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,12 +21,13 @@ import (
 	"vidid/assertion"
 	"vidid/assertion/assertiontest"
 	"vidid/ca"
+	"vidid/ca/catest"
 	"vidid/internal/pgtest"
 )
 
 const (
-	testIssuer = "https://vidid.example.kz"
-	testCA     = "vidid-demo-ca"
+	testIssuer = catest.Issuer
+	testCA     = catest.CAID
 )
 
 var testKEK = bytes.Repeat([]byte{0x5a}, 32)
@@ -40,30 +39,18 @@ type fixture struct {
 	clock  *assertiontest.Clock
 	keys   *assertion.PGKeys
 	issuer *assertion.Issuer
+	vidid  *catest.Vidid
 	ca     *ca.Authority
 	jwks   string // URL
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
 	// Real time: openssl checks validity against the wall clock.
 	clock := assertiontest.NewClock(time.Now())
-	keys, err := assertion.NewPGKeys(pool, assertion.PGKeysConfig{KEK: bytes.Repeat([]byte{1}, 32)}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := keys.EnsureKey(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(assertion.JWKSHandler(keys, nil))
-	t.Cleanup(srv.Close)
-	issuer, err := assertion.NewIssuer(assertion.IssuerConfig{Issuer: testIssuer, Audience: testCA}, keys, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{pool: pool, clock: clock, keys: keys, issuer: issuer, jwks: srv.URL}
+	v := catest.NewVidid(t, pool, clock)
+	f := &fixture{pool: pool, clock: clock, keys: v.Keys, issuer: v.Issuer, vidid: v, jwks: v.JWKS}
 	f.ca = f.newAuthority(t, pool, testKEK)
 	return f
 }
@@ -78,28 +65,12 @@ func (f *fixture) newAuthority(t *testing.T, pool *pgxpool.Pool, kek []byte) *ca
 }
 
 func (f *fixture) tryAuthority(pool *pgxpool.Pool, kek []byte) (*ca.Authority, error) {
-	remote, err := assertion.NewRemoteKeys(assertion.RemoteKeysConfig{URL: f.jwks}, f.clock)
-	if err != nil {
-		return nil, err
-	}
-	v, err := assertion.NewVerifier(assertion.VerifierConfig{Issuer: testIssuer, Audience: testCA}, remote, assertion.NewPGTokens(pool), f.clock)
-	if err != nil {
-		return nil, err
-	}
-	return ca.New(context.Background(), ca.Config{ID: testCA, KEK: kek}, pool, v, f.clock, slog.New(slog.DiscardHandler))
+	return catest.Authority(pool, f.jwks, f.clock, kek)
 }
 
 func (f *fixture) token(t *testing.T, change ...func(*assertion.Claims)) string {
 	t.Helper()
-	c := assertiontest.SampleClaims()
-	for _, ch := range change {
-		ch(&c)
-	}
-	tok, _, err := f.issuer.Issue(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return f.vidid.Token(t, change...)
 }
 
 func (f *fixture) countCerts(t *testing.T) int {

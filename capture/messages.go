@@ -7,6 +7,12 @@
 // the analysis, verify/ the match.
 package capture
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // Phase is where the applicant is in the capture.
 type Phase string
 
@@ -47,6 +53,30 @@ const (
 	ChallengeTurnRight ChallengeCode = "turn_right"
 	ChallengeBlink     ChallengeCode = "blink"
 )
+
+// AllChallenges lists every prompt the capture can give.
+var AllChallenges = []ChallengeCode{ChallengeTurnLeft, ChallengeTurnRight, ChallengeBlink}
+
+// ParseChallenges reads a comma-separated list of prompts ("turn_left,
+// blink"); unknown or repeated ones are an error, and an empty list is
+// none.
+func ParseChallenges(s string) ([]ChallengeCode, error) {
+	var out []ChallengeCode
+	for _, f := range strings.Split(s, ",") {
+		c := ChallengeCode(strings.TrimSpace(f))
+		if c == "" {
+			continue
+		}
+		if !slices.Contains(AllChallenges, c) {
+			return nil, fmt.Errorf("unknown challenge %q (want %v)", c, AllChallenges)
+		}
+		if slices.Contains(out, c) {
+			return nil, fmt.Errorf("challenge %q listed twice", c)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
 
 // GuidanceMsg is sent to the page on every analysed frame whose guidance
 // changed, and at least once a second.

@@ -50,6 +50,9 @@ type Config struct {
 	BestFrames int
 	// Challenges is the number of random active challenges (0 = none).
 	Challenges int
+	// ChallengeKinds are the prompts to draw from (empty = all: turn left,
+	// turn right, blink).
+	ChallengeKinds []ChallengeCode
 	// ChallengeTimeout bounds each challenge.
 	ChallengeTimeout time.Duration
 	// TurnDegrees is the yaw a head turn must reach.
@@ -59,6 +62,17 @@ type Config struct {
 	// LivenessThreshold: the mean passive p(live) over the kept frames
 	// must reach it (0 = default; negative disables the passive check).
 	LivenessThreshold float64
+	// SamePersonScore is the least comparison score (engine.Score) between
+	// the face seen during each challenge and the kept frames: a lower one
+	// means the person doing the prompts is not the one being matched (a
+	// photo of the victim held up for the ovals, then the attacker's own
+	// live face for the prompts), and the attempt fails with reason
+	// face_changed. The face compared is the most frontal one seen during
+	// the challenge, so that it compares like with like (a turned head
+	// scores low even against itself). It is model-specific, so it has no
+	// default here: the caller takes it from the threshold set; 0 disables
+	// the check.
+	SamePersonScore float64
 }
 
 // DefaultConfig returns the documented defaults.
@@ -133,6 +147,9 @@ type Result struct {
 	Liveness float64
 	// Challenges lists the prompts that were passed.
 	Challenges []ChallengeCode
+	// SamePerson is the lowest score between a challenge's face and the
+	// kept frames (-1 when not compared).
+	SamePerson float64
 	// Frames counts analysed frames; FirstGuidance is the delay from the
 	// first frame to the first guidance message.
 	Frames        int
@@ -190,6 +207,9 @@ type attempt struct {
 	lastSent time.Time
 	// challenge state
 	queue      []ChallengeCode
+	chFaces    []engine.Embedding // per passed challenge, its most frontal face
+	chFront    *Frame             // the most frontal face of the current challenge
+	chCentred  bool               // the current challenge saw the head not turned
 	chIdx      int
 	chStart    time.Time
 	eyesClosed bool
@@ -204,8 +224,13 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 	defer cancel()
 	a := &attempt{r: r, out: out, phase: PhaseSmallOval}
 	a.res.Liveness = -1
+	a.res.SamePerson = -1
+	kinds := r.cfg.ChallengeKinds
+	if len(kinds) == 0 {
+		kinds = AllChallenges
+	}
 	for i := 0; i < r.cfg.Challenges; i++ {
-		a.queue = append(a.queue, []ChallengeCode{ChallengeTurnLeft, ChallengeTurnRight, ChallengeBlink}[r.rand(3)])
+		a.queue = append(a.queue, kinds[r.rand(len(kinds))])
 	}
 	var first time.Time
 	for {
@@ -343,7 +368,7 @@ func (a *attempt) problem(f engine.Frame, an engine.Analysis) Code {
 
 func (a *attempt) step(ctx context.Context, f engine.Frame, an engine.Analysis) error {
 	if a.phase == PhaseChallenge {
-		return a.challengeStep(f, an)
+		return a.challengeStep(ctx, f, an)
 	}
 	if c := a.problem(f, an); c != "" {
 		a.hold = 0
@@ -431,13 +456,15 @@ func (a *attempt) keep(ctx context.Context, f engine.Frame, an engine.Analysis) 
 
 func (a *attempt) startChallenge() error {
 	a.chStart = a.r.now()
+	a.chFront = nil
+	a.chCentred = false
 	a.eyesClosed = false
 	a.lastIssue = "challenge"
 	a.lastCode = ""
 	return a.out.Send(ChallengeMsg{Type: "challenge", Code: a.queue[a.chIdx], Index: a.chIdx + 1, Total: len(a.queue)})
 }
 
-func (a *attempt) challengeStep(f engine.Frame, an engine.Analysis) error {
+func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.Analysis) error {
 	if a.r.now().Sub(a.chStart) > a.r.cfg.ChallengeTimeout {
 		a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, "challenge_failed"
 		return nil
@@ -446,12 +473,21 @@ func (a *attempt) challengeStep(f engine.Frame, an engine.Analysis) error {
 		return a.send(a.problem(f, an), a.progress(float64(a.chIdx)/float64(len(a.queue))))
 	}
 	pose := an.Quality.Pose
+	if a.r.cfg.SamePersonScore > 0 && (a.chFront == nil || poseOff(pose) < poseOff(a.chFront.Quality.Pose)) {
+		a.chFront = a.keepCopy(a.chFront, f, an)
+	}
+	if math.Abs(pose.Yaw) < a.r.cfg.TurnDegrees {
+		a.chCentred = true
+	}
 	done := false
 	switch a.queue[a.chIdx] {
+	// A turn counts only as a movement: from a head not turned, seen during
+	// this prompt, to the asked side. A head held turned from the previous
+	// prompt (or a photo of a turned head) does not pass.
 	case ChallengeTurnLeft: // the applicant's left is the image's right
-		done = pose.Yaw >= a.r.cfg.TurnDegrees
+		done = a.chCentred && pose.Yaw >= a.r.cfg.TurnDegrees
 	case ChallengeTurnRight:
-		done = pose.Yaw <= -a.r.cfg.TurnDegrees
+		done = a.chCentred && pose.Yaw <= -a.r.cfg.TurnDegrees
 	case ChallengeBlink:
 		ear := EyeAspectRatio(an.Main.Landmarks)
 		if ear > 0 && ear < 0.18 {
@@ -462,6 +498,20 @@ func (a *attempt) challengeStep(f engine.Frame, an engine.Analysis) error {
 	}
 	if !done {
 		return nil
+	}
+	if a.r.cfg.SamePersonScore > 0 {
+		// Remember who did the prompt: its most frontal face. One the
+		// embedder cannot align (landmarks off the frame) does not complete
+		// the prompt: the frames that follow will, or it times out.
+		e, err := a.r.an.Embed(ctx, a.chFront.Frame, a.chFront.Face)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			a.chFront = nil
+			return nil
+		}
+		a.chFaces = append(a.chFaces, e)
 	}
 	a.res.Challenges = append(a.res.Challenges, a.queue[a.chIdx])
 	a.chIdx++
@@ -499,8 +549,49 @@ func (a *attempt) finish(ctx context.Context) Result {
 		}
 		a.res.Embeddings = append(a.res.Embeddings, e)
 	}
+	if len(a.chFaces) > 0 && len(a.res.Embeddings) > 0 {
+		a.res.SamePerson = samePerson(a.chFaces, a.res.Embeddings)
+		if a.res.SamePerson < a.r.cfg.SamePersonScore {
+			a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, "face_changed"
+			return a.res
+		}
+	}
 	a.res.Outcome = OutcomeCaptured
 	return a.res
+}
+
+// poseOff is how far a pose is from frontal, in degrees.
+func poseOff(p engine.Pose) float64 { return math.Abs(p.Yaw) + math.Abs(p.Pitch) }
+
+// keepCopy copies f and its main face into dst (reusing its pixel buffer)
+// or into a new Frame when dst is nil: the source frame's pixels are only
+// valid until it is released.
+func (a *attempt) keepCopy(dst *Frame, f engine.Frame, an engine.Analysis) *Frame {
+	if dst == nil {
+		dst = &Frame{}
+	}
+	pix := append(dst.Frame.Pix[:0], f.Pix...)
+	*dst = Frame{Frame: engine.Frame{Width: f.Width, Height: f.Height, Pix: pix, Seq: f.Seq, Time: f.Time},
+		Face: *an.Main, Quality: an.Quality, Liveness: -1}
+	return dst
+}
+
+// samePerson is the lowest, over the challenge faces, of each face's best
+// score against the kept frames: every prompt must have been done by
+// someone who looks like the matched frames. Incomparable embeddings
+// (another model) score 0.
+func samePerson(challenge, kept []engine.Embedding) float64 {
+	lowest := 1.0
+	for _, c := range challenge {
+		best := 0.0
+		for _, k := range kept {
+			if s, err := engine.Score(c, k); err == nil && s > best {
+				best = s
+			}
+		}
+		lowest = min(lowest, best)
+	}
+	return lowest
 }
 
 // frameRank prefers sharp, frontal faces.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,9 +13,12 @@ import (
 	"vidid/engine"
 )
 
-// script is a fake pipeline: frame Seq n gets analyses[n].
+// script is a fake pipeline: frame Seq n gets analyses[n]; its embedding
+// is vecs[n] when set (else [1]), and embedFails[n] makes Embed fail.
 type script struct {
-	analyses []engine.Analysis
+	analyses   []engine.Analysis
+	vecs       map[uint64][]float32
+	embedFails map[uint64]bool
 }
 
 func (s *script) Analyze(ctx context.Context, f engine.Frame) (engine.Analysis, error) {
@@ -21,7 +26,14 @@ func (s *script) Analyze(ctx context.Context, f engine.Frame) (engine.Analysis, 
 }
 
 func (s *script) Embed(ctx context.Context, f engine.Frame, face engine.Face) (engine.Embedding, error) {
-	return engine.Embedding{Model: "fake", Metric: engine.Cosine, Vector: []float32{1}}, nil
+	if s.embedFails[f.Seq] {
+		return engine.Embedding{}, errors.New("cannot align")
+	}
+	v, ok := s.vecs[f.Seq]
+	if !ok {
+		v = []float32{1, 0}
+	}
+	return engine.Embedding{Model: "fake", Metric: engine.Cosine, Vector: v}, nil
 }
 
 type frames struct{ n, max int }
@@ -75,7 +87,7 @@ func (c *fakeClock) now() time.Time { c.t = c.t.Add(100 * time.Millisecond); ret
 
 func run(t *testing.T, cfg Config, as []engine.Analysis, live Liveness, pick int) (Result, *sink) {
 	t.Helper()
-	r := NewRunner(cfg, &script{as}, live)
+	r := NewRunner(cfg, &script{analyses: as}, live)
 	clk := &fakeClock{t: time.Unix(0, 0)}
 	r.now = clk.now
 	r.rand = func(n int) int { return pick % n }
@@ -92,6 +104,7 @@ func TestCaptureHappyPath(t *testing.T) {
 	as = append(as, repeat(face(0.35, 0), 4)...)
 	as = append(as, face(0.45, 0))
 	as = append(as, repeat(face(0.6, 0), 4)...)
+	as = append(as, face(0.6, 0))  // the prompt appears; the head is straight
 	as = append(as, face(0.6, 20)) // turn_left done
 	res, out := run(t, Config{Challenges: 1, MaxDuration: time.Minute}, as, nil, 0)
 	if res.Outcome != OutcomeCaptured {
@@ -208,5 +221,100 @@ func TestEyeAspectRatio(t *testing.T) {
 	eye(42, 60, 1)
 	if e := EyeAspectRatio(p); e > 0.1 {
 		t.Fatalf("closed EAR %v", e)
+	}
+}
+
+// The person doing the prompts must be the one in the kept frames. The
+// face compared is the most frontal one seen during each prompt.
+func TestCaptureSamePerson(t *testing.T) {
+	var as []engine.Analysis
+	as = append(as, repeat(face(0.35, 0), 4)...)
+	as = append(as, repeat(face(0.6, 0), 4)...) // frames 4–7 kept
+	as = append(as, face(0.6, 5))               // frame 8: the prompt starts, nearly frontal
+	as = append(as, face(0.6, 20))              // frame 9: turn_left done
+	as = append(as, face(0.6, 20))              // frame 10: the same, if 9 could not complete it
+	victim := []float32{1, 0}                   // the kept frames
+	other := []float32{0, 1}                    // cosine 0 with the kept frames: score 0.5
+	tests := []struct {
+		name       string
+		samePerson float64
+		vecs       map[uint64][]float32
+		fails      map[uint64]bool
+		outcome    Outcome
+		reason     string
+		score      float64
+	}{
+		{"same person", 0.62, nil, nil, OutcomeCaptured, "", 1},
+		{"another face during the prompt", 0.62, map[uint64][]float32{8: other, 9: other}, nil, OutcomeLivenessFailed, "face_changed", 0.5},
+		{"a similar face passes", 0.62, map[uint64][]float32{8: {0.8, 0.6}}, nil, OutcomeCaptured, "", 0.9},
+		// Only the frontal face counts: a turned face scores low even for
+		// the same person, so it is not compared.
+		{"turned face not compared", 0.62, map[uint64][]float32{9: other}, nil, OutcomeCaptured, "", 1},
+		{"check off", 0, map[uint64][]float32{8: other, 9: other}, nil, OutcomeCaptured, "", -1},
+		{"unalignable frontal frame: the next frames decide", 0.62, map[uint64][]float32{8: victim, 10: other}, map[uint64]bool{8: true}, OutcomeLivenessFailed, "face_changed", 0.5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRunner(Config{Challenges: 1, MaxDuration: time.Minute, SamePersonScore: tc.samePerson}, &script{as, tc.vecs, tc.fails}, nil)
+			clk := &fakeClock{t: time.Unix(0, 0)}
+			r.now = clk.now
+			r.rand = func(n int) int { return 0 } // turn_left
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			res := r.Run(ctx, &frames{max: len(as)}, &sink{})
+			if res.Outcome != tc.outcome || res.Reason != tc.reason {
+				t.Fatalf("outcome %s (%s), want %s (%s)", res.Outcome, res.Reason, tc.outcome, tc.reason)
+			}
+			if math.Abs(res.SamePerson-tc.score) > 1e-6 {
+				t.Errorf("SamePerson = %v, want %v", res.SamePerson, tc.score)
+			}
+		})
+	}
+}
+
+func TestParseChallenges(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []ChallengeCode
+		ok   bool
+	}{
+		{"turn_left,turn_right", []ChallengeCode{ChallengeTurnLeft, ChallengeTurnRight}, true},
+		{" blink ", []ChallengeCode{ChallengeBlink}, true},
+		{"", nil, true},
+		{"turn_left,nod", nil, false},
+		{"blink,blink", nil, false},
+	} {
+		got, err := ParseChallenges(tc.in)
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseChallenges(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+	// Only the listed kinds are drawn.
+	as := append(repeat(face(0.35, 0), 4), repeat(face(0.6, 0), 4)...)
+	for range 3 { // straight, then turn_right done, each time
+		as = append(as, face(0.6, 0), face(0.6, -20))
+	}
+	for pick := 0; pick < 3; pick++ {
+		res, _ := run(t, Config{Challenges: 3, ChallengeKinds: []ChallengeCode{ChallengeTurnRight}, MaxDuration: time.Minute}, as, nil, pick)
+		if res.Outcome != OutcomeCaptured || !slices.Equal(res.Challenges, []ChallengeCode{ChallengeTurnRight, ChallengeTurnRight, ChallengeTurnRight}) {
+			t.Fatalf("pick %d: %s (%s), challenges %v", pick, res.Outcome, res.Reason, res.Challenges)
+		}
+	}
+}
+
+// A turn prompt needs a movement: a head already turned when the prompt
+// appears (held from the previous prompt, or a photo of a turned head)
+// does not pass it until it has been straight.
+func TestCaptureTurnNeedsMovement(t *testing.T) {
+	base := append(repeat(face(0.35, 0), 4), repeat(face(0.6, 0), 4)...)
+	held := append(append([]engine.Analysis(nil), base...), repeat(face(0.6, 25), 6)...)
+	res, _ := run(t, Config{Challenges: 1, MaxDuration: time.Minute, ChallengeTimeout: 300 * time.Millisecond}, held, nil, 0)
+	if res.Outcome == OutcomeCaptured || len(res.Challenges) != 0 {
+		t.Fatalf("a held turn passed: %s, challenges %v", res.Outcome, res.Challenges)
+	}
+	moved := append(append([]engine.Analysis(nil), base...), face(0.6, 25), face(0.6, 3), face(0.6, 25))
+	res, _ = run(t, Config{Challenges: 1, MaxDuration: time.Minute}, moved, nil, 0)
+	if res.Outcome != OutcomeCaptured || len(res.Challenges) != 1 {
+		t.Fatalf("turned, straight, turned again: %s (%s), challenges %v", res.Outcome, res.Reason, res.Challenges)
 	}
 }

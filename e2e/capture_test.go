@@ -76,8 +76,8 @@ func waitAttempt(t *testing.T, db string, within time.Duration) (string, string)
 // The approach clip is a digital zoom of a recording, which the passive
 // anti-spoofing model (rightly) scores as not live, so this test turns the
 // passive check off; TestCaptureZoomedRecordingRefused runs the same clip
-// with it on. No public clip follows vidid's random prompts, so challenges
-// are off too.
+// with it on. Challenges are off here; TestCaptureWithChallenges runs the
+// same flow with head-turn prompts.
 func TestCaptureMatch(t *testing.T) {
 	sys := start(t, "--challenges", "0", "--passive-liveness-threshold", "-1", "--ca-url", "http://127.0.0.1:1")
 	ctx := browser(t, approachVideo(t), false)
@@ -167,4 +167,57 @@ func TestCaptureZoomedRecordingRefused(t *testing.T) {
 	if !waitFor(t, ctx, `!document.getElementById('retry').hidden`, 10*time.Second) {
 		t.Fatalf("no 'try again'; page: %q", text(ctx, "#message"))
 	}
+}
+
+// TestCaptureWithChallenges: the same applicant, now with two random
+// head-turn prompts. The public recording turns its head both ways every
+// few seconds, so whichever way a prompt asks it is met within the prompt's
+// time; blinks are left out because the recording's blinks are not
+// guaranteed. The attempt matches only if, besides the prompts, the most
+// frontal face seen during each prompt is the person being matched (the
+// same-person check), whose score is stored with the attempt.
+func TestCaptureWithChallenges(t *testing.T) {
+	sys := start(t, "--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
+		"--passive-liveness-threshold", "-1", "--ca-url", "http://127.0.0.1:1")
+	ctx := browser(t, approachVideo(t), false)
+	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
+	open(t, ctx, capURL, true)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+	  window.__prompts = [];
+	  const box = document.getElementById('challenge-text');
+	  new MutationObserver(() => {
+	    const t = box.textContent.trim();
+	    if (t && window.__prompts[window.__prompts.length-1] !== t) window.__prompts.push(t);
+	  }).observe(box, {childList: true, characterData: true, subtree: true});
+	  return true;
+	})()`)); err != nil {
+		t.Fatalf("install the prompt observer: %v", err)
+	}
+	outcome, reason := waitAttempt(t, sys.db, 90*time.Second)
+	prompts, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__prompts`))
+	t.Logf("prompts shown: %q; guidance: %q", prompts, guidance(ctx))
+	if outcome != "match" {
+		t.Fatalf("attempt outcome %q (%s), want match", outcome, reason)
+	}
+	if len(prompts) == 0 {
+		t.Error("the page showed no prompt")
+	}
+	for _, p := range prompts {
+		if !strings.Contains(strings.ToLower(p), "turn") {
+			t.Errorf("prompt %q is not a head turn", p)
+		}
+	}
+	pool, err := store.Open(context.Background(), sys.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var same *float64
+	if err := pool.QueryRow(context.Background(), `SELECT same_person_score FROM session_attempts ORDER BY started_at DESC LIMIT 1`).Scan(&same); err != nil {
+		t.Fatal(err)
+	}
+	if same == nil || *same < 0.623 {
+		t.Fatalf("same-person score %v: want it measured and at least the default bar", same)
+	}
+	t.Logf("same-person score %.3f", *same)
 }

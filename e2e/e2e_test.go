@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vidid/internal/browsertest"
 	"vidid/internal/media"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
@@ -44,6 +46,33 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// trackSources makes `go test`'s result cache depend on vidid's sources.
+// TestMain builds the binary under test with `go build`, which the cache
+// cannot see, so without this a cached pass could hide a broken change.
+// The cache records the files a test stats; this stats them all (once).
+var trackOnce sync.Once
+
+func trackSources(t *testing.T) {
+	t.Helper()
+	trackOnce.Do(func() {
+		_ = filepath.WalkDir(testenv.RepoRoot(), func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return nil
+			case d.IsDir() && (d.Name() == "var" || d.Name() == ".git" || d.Name() == "testdata"):
+				return filepath.SkipDir
+			case d.IsDir():
+				return nil
+			}
+			switch filepath.Ext(p) {
+			case ".go", ".sql", ".js", ".json", ".html", ".css", ".tsv", ".c", ".h", ".cpp":
+				_, _ = os.Stat(p)
+			}
+			return nil
+		})
+	})
+}
+
 // system is one running vidid with its own database.
 type system struct {
 	base string
@@ -52,6 +81,7 @@ type system struct {
 
 func vidid(t *testing.T, args ...string) string {
 	t.Helper()
+	trackSources(t)
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("vidid %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -62,14 +92,16 @@ func vidid(t *testing.T, args ...string) string {
 // start migrates and seeds a fresh database and starts `vidid serve`.
 func start(t *testing.T, extra ...string) *system {
 	t.Helper()
+	trackSources(t)
 	data := testenv.DataDir(t)
 	models := testenv.ModelRoot(t)
 	pgtest.New(t)
 	db := pgtest.URL(t)
 	vidid(t, "migrate", "--db", db)
-	vidid(t, "register", "seed", "--db", db, "--data", data, "--limit", "3")
+	secrets := t.TempDir() // the seeding and the server share the register key
+	vidid(t, "register", "seed", "--db", db, "--data", data, "--limit", "3", "--secrets", secrets)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--models", models, "--webrtc-loopback", "--demo",
-		"--secrets", t.TempDir()}, extra...)
+		"--secrets", secrets}, extra...)
 	return &system{base: launch(t, "vidid serving on ", []string{"VIDID_DATA=" + data}, args...), db: db}
 }
 
@@ -148,30 +180,7 @@ func (s *system) session(t *testing.T, iin string) string {
 // that file; with deny, camera permission is refused.
 func browser(t *testing.T, video string, deny bool) context.Context {
 	t.Helper()
-	if _, err := exec.LookPath("chromium"); err != nil {
-		t.Fatalf("chromium not found (Debian packages chromium, chromium-driver; make deps installs them)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath("chromium"), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("headless", "new"), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(800, 900),
-	}
-	if deny {
-		opts = append(opts, chromedp.Flag("deny-permission-prompts", true))
-	} else {
-		opts = append(opts, chromedp.Flag("use-fake-ui-for-media-stream", true))
-	}
-	if video != "" {
-		opts = append(opts, chromedp.Flag("use-file-for-fake-video-capture", video))
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	ctx, _ := browsertest.Start(t, browsertest.Options{FakeVideo: video, DenyCamera: deny, Width: 800, Height: 900})
 	return ctx
 }
 

@@ -33,25 +33,57 @@ var (
 // PG stores evidence in Postgres.
 type PG struct {
 	pool  *pgxpool.Pool
-	aead  cipher.AEAD
+	aead  cipher.AEAD // the current key: new evidence is sealed with it
 	keyID string
+	prev  map[string]cipher.AEAD // earlier keys by id, for reading only
 }
 
-// NewPG returns a store sealing with the 32-byte key.
-func NewPG(pool *pgxpool.Pool, key []byte) (*PG, error) {
+// NewPG returns a store sealing with the 32-byte key. previous are earlier
+// evidence keys, after a key rotation: evidence sealed under them still
+// loads until the retention job has purged it, and then they can go.
+func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
+	aead, id, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	p := &PG{pool: pool, aead: aead, keyID: id, prev: map[string]cipher.AEAD{}}
+	for _, k := range previous {
+		a, pid, err := newAEAD(k)
+		if err != nil {
+			return nil, fmt.Errorf("previous %w", err)
+		}
+		if pid != id {
+			p.prev[pid] = a
+		}
+	}
+	return p, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, string, error) {
 	if len(key) != 32 {
-		return nil, fmt.Errorf("evidence key: %d bytes, want 32", len(key))
+		return nil, "", fmt.Errorf("evidence key: %d bytes, want 32", len(key))
 	}
 	b, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	aead, err := cipher.NewGCM(b)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sum := sha256.Sum256(append([]byte("vidid evidence key id\x00"), key...))
-	return &PG{pool: pool, aead: aead, keyID: hex.EncodeToString(sum[:8])}, nil
+	return aead, hex.EncodeToString(sum[:8]), nil
+}
+
+// aeadFor returns the key a row was sealed with.
+func (p *PG) aeadFor(keyID string) (cipher.AEAD, error) {
+	if keyID == p.keyID {
+		return p.aead, nil
+	}
+	if a, ok := p.prev[keyID]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("%w: sealed with key %s, this process has key %s (and %d previous)", ErrSealed, keyID, p.keyID, len(p.prev))
 }
 
 // Kinds of evidence.
@@ -99,7 +131,7 @@ func (p *PG) Save(ctx context.Context, attemptID, kind string, jpegs [][]byte) (
 
 // Load returns the frames of one kind of one attempt, in order.
 func (p *PG) Load(ctx context.Context, attemptID, kind string) ([][]byte, error) {
-	rows, err := p.pool.Query(ctx, `SELECT n, sealed FROM attempt_evidence WHERE attempt_id = $1 AND kind = $2 ORDER BY n`, attemptID, kind)
+	rows, err := p.pool.Query(ctx, `SELECT n, key_id, sealed FROM attempt_evidence WHERE attempt_id = $1 AND kind = $2 ORDER BY n`, attemptID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("load evidence: %w", err)
 	}
@@ -107,15 +139,20 @@ func (p *PG) Load(ctx context.Context, attemptID, kind string) ([][]byte, error)
 	var out [][]byte
 	for rows.Next() {
 		var n int
+		var keyID string
 		var sealed []byte
-		if err := rows.Scan(&n, &sealed); err != nil {
+		if err := rows.Scan(&n, &keyID, &sealed); err != nil {
 			return nil, fmt.Errorf("load evidence: %w", err)
 		}
-		ns := p.aead.NonceSize()
+		a, err := p.aeadFor(keyID)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", n, err)
+		}
+		ns := a.NonceSize()
 		if len(sealed) < ns {
 			return nil, ErrSealed
 		}
-		plain, err := p.aead.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, kind, n))
+		plain, err := a.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, kind, n))
 		if err != nil {
 			return nil, fmt.Errorf("%w: frame %d", ErrSealed, n)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +108,42 @@ func TestSaveLoadPurge(t *testing.T) {
 	}
 	if _, err := store.Load(ctx, id, KindBest); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after purge: %v", err)
+	}
+}
+
+// After a key rotation, evidence sealed under the old key still loads when
+// the old key is given as a previous key, and new evidence uses the new one.
+func TestKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	id, old, _ := attempt(t, ctx)
+	frames := [][]byte{[]byte("\xff\xd8old frame")}
+	if _, err := old.Save(ctx, id, KindBest, frames); err != nil {
+		t.Fatal(err)
+	}
+	newKey, oldKey := bytes.Repeat([]byte{9}, 32), bytes.Repeat([]byte{7}, 32)
+	rotated, err := NewPG(old.pool, newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rotated.Load(ctx, id, KindBest); err != nil || !bytes.Equal(got[0], frames[0]) {
+		t.Fatalf("old evidence with the previous key: %q, %v", got, err)
+	}
+	clip := [][]byte{[]byte("\xff\xd8new clip")}
+	if _, err := rotated.Save(ctx, id, KindClip, clip); err != nil {
+		t.Fatal(err)
+	}
+	var keyID string
+	if err := old.pool.QueryRow(ctx, `SELECT key_id FROM attempt_evidence WHERE attempt_id = $1 AND kind = 'clip'`, id).Scan(&keyID); err != nil || keyID != rotated.keyID || keyID == old.keyID {
+		t.Fatalf("new evidence sealed under key %q (%v), want the new key %s", keyID, err, rotated.keyID)
+	}
+	newOnly, err := NewPG(old.pool, newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newOnly.Load(ctx, id, KindBest); !errors.Is(err, ErrSealed) || !strings.Contains(err.Error(), old.keyID) {
+		t.Fatalf("old evidence without the previous key: %v, want ErrSealed naming %s", err, old.keyID)
+	}
+	if _, err := NewPG(old.pool, newKey, []byte("short")); err == nil {
+		t.Fatal("a short previous key was accepted")
 	}
 }

@@ -23,6 +23,9 @@ var (
 	// ErrPhotoChanged: the embedding was computed from a photo that is no
 	// longer the citizen's current one; it was not stored.
 	ErrPhotoChanged = errors.New("register photo changed since the embedding was computed")
+	// ErrSealed: a sealed photo or embedding cannot be opened: it was sealed
+	// under another register key, or altered in the database.
+	ErrSealed = errors.New("register data cannot be decrypted")
 	// ErrBadManifest: an import manifest is malformed; nothing was written.
 	ErrBadManifest = errors.New("invalid register manifest")
 )

@@ -1,6 +1,7 @@
 package register
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -43,9 +44,16 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// testKey is the register key of the tests.
+var testKey = bytes.Repeat([]byte{0x5a}, KeySize)
+
 func newRepo(t testing.TB) (*PG, context.Context) {
 	t.Helper()
-	return NewPG(pgtest.New(t)), context.Background()
+	r, err := NewPG(pgtest.New(t), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, context.Background()
 }
 
 func count(t testing.TB, repo *PG, ctx context.Context) int {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"vidid/audit"
 )
 
 // ManifestName is the file Import reads from its directory.
@@ -60,7 +62,7 @@ func Import(ctx context.Context, repo *PG, dir string) (n int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("import register from %s: %w", dir, err)
 	}
-	if err := repo.writeAll(ctx, entries); err != nil {
+	if err := repo.writeAll(ctx, "import", entries); err != nil {
 		return 0, fmt.Errorf("import register from %s: %w", dir, err)
 	}
 	return len(entries), nil
@@ -196,7 +198,7 @@ func readPhoto(root *os.Root, name string) ([]byte, error) {
 }
 
 // writeAll upserts validated entries in one transaction: all or nothing.
-func (r *PG) writeAll(ctx context.Context, entries []entry) error {
+func (r *PG) writeAll(ctx context.Context, source string, entries []entry) error {
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		for _, e := range entries {
 			b, err := e.read()
@@ -208,10 +210,10 @@ func (r *PG) writeAll(ctx context.Context, entries []entry) error {
 			}
 			c := e.c
 			c.Photo = b
-			if err := putTx(ctx, tx, c); err != nil {
+			if err := r.putTx(ctx, tx, c); err != nil {
 				return fmt.Errorf("%s: write citizen %s: %w", e.where, MaskIIN(c.IIN), err)
 			}
 		}
-		return nil
+		return r.auditTx(ctx, tx, audit.KindRegisterWritten, map[string]any{"source": source, "citizens": len(entries), "key_id": r.seal.id})
 	})
 }

@@ -181,7 +181,7 @@ func TestWriteAllIsAllOrNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			es := []entry{mk("900101300017", jpg), mk("010228612341", png), mk("850615300061", jpg)}
 			es[2].read = tc.last
-			err := repo.writeAll(ctx, es)
+			err := repo.writeAll(ctx, "import", es)
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.say) {
 				t.Fatalf("writeAll = %v, want %v mentioning %q", err, tc.want, tc.say)
 			}

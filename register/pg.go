@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"vidid/audit"
 )
 
 // Limits on cached embeddings and listings.
@@ -18,13 +21,76 @@ const (
 )
 
 // PG is the population register in PostgreSQL (tables citizens and
-// register_embeddings). It is safe for concurrent use.
+// register_embeddings). Photos and cached embeddings are sealed at rest
+// with AES-256-GCM under the register key; names, dates of birth and photo
+// hashes are not. It is safe for concurrent use.
 type PG struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	seal  *sealer            // the current key: everything is written with it
+	prev  map[string]*sealer // earlier keys by id: only read with, during a rotation
+	audit *audit.Log         // nil: administrative writes are not audited
 }
 
-// NewPG returns the register over pool (migrated with store.Migrate).
-func NewPG(pool *pgxpool.Pool) *PG { return &PG{pool: pool} }
+// WithAudit makes imports, seeds and reseals append a record to the audit
+// log, in the same transaction as the change. It returns r.
+func (r *PG) WithAudit(l *audit.Log) *PG {
+	r.audit = l
+	return r
+}
+
+// auditTx appends an administrative record when an audit log is set.
+func (r *PG) auditTx(ctx context.Context, tx pgx.Tx, kind audit.Kind, data map[string]any) error {
+	if r.audit == nil {
+		return nil
+	}
+	if _, err := r.audit.Append(ctx, tx, audit.Entry{Kind: kind, Data: data}); err != nil {
+		return fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return nil
+}
+
+// NewPG returns the register over pool (migrated with store.Migrate),
+// sealing with key (KeySize bytes). Every process sharing the database
+// needs the same key. previous are earlier register keys, during a key
+// rotation: data sealed under them still opens, and Reseal moves it to key.
+func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
+	s, err := newSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &PG{pool: pool, seal: s, prev: map[string]*sealer{}}
+	for _, k := range previous {
+		p, err := newSealer(k)
+		if err != nil {
+			return nil, fmt.Errorf("previous %w", err)
+		}
+		if p.id != s.id {
+			r.prev[p.id] = p
+		}
+	}
+	return r, nil
+}
+
+// open opens a value sealed under the key with id keyID: the current key
+// or a previous one.
+func (r *PG) open(sealed, aad []byte, keyID string) ([]byte, error) {
+	if p, ok := r.prev[keyID]; ok {
+		return p.open(sealed, aad, keyID)
+	}
+	return r.seal.open(sealed, aad, keyID)
+}
+
+// knownKeys lists the current and previous key ids.
+func (r *PG) knownKeys() []string {
+	ids := []string{r.seal.id}
+	for id := range r.prev {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// KeyID is the id of the register key in use (see KeyID).
+func (r *PG) KeyID() string { return r.seal.id }
 
 // Put inserts or replaces the citizen with c.IIN after validating the IIN,
 // the names, the date of birth against the IIN, and the photo (see
@@ -36,28 +102,34 @@ func (r *PG) Put(ctx context.Context, c Citizen) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return putTx(ctx, tx, c) })
+	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return r.putTx(ctx, tx, c) })
 	if err != nil {
 		return fmt.Errorf("put citizen %s: %w", MaskIIN(c.IIN), err)
 	}
 	return nil
 }
 
-// putTx writes a checked citizen inside tx.
-func putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO citizens (iin, surname, given_name, patronymic, birth_date, photo, photo_type, photo_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+// putTx seals the photo of a checked citizen and writes the citizen inside
+// tx. A row whose photo is in the clear or under another key is rewritten
+// even when nothing else changed.
+func (r *PG) putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
+	sealed, err := r.seal.seal(c.Photo, photoAAD(c.IIN, c.PhotoSHA256))
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO citizens (iin, surname, given_name, patronymic, birth_date, photo, photo_type, photo_sha256, photo_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (iin) DO UPDATE SET
 			surname = EXCLUDED.surname, given_name = EXCLUDED.given_name, patronymic = EXCLUDED.patronymic,
 			birth_date = EXCLUDED.birth_date, photo = EXCLUDED.photo, photo_type = EXCLUDED.photo_type,
-			photo_sha256 = EXCLUDED.photo_sha256, updated_at = now()
+			photo_sha256 = EXCLUDED.photo_sha256, photo_key = EXCLUDED.photo_key, updated_at = now()
 		WHERE (citizens.surname, citizens.given_name, citizens.patronymic, citizens.birth_date,
-		       citizens.photo_type, citizens.photo_sha256)
+		       citizens.photo_type, citizens.photo_sha256, citizens.photo_key)
 		      IS DISTINCT FROM
 		      (EXCLUDED.surname, EXCLUDED.given_name, EXCLUDED.patronymic, EXCLUDED.birth_date,
-		       EXCLUDED.photo_type, EXCLUDED.photo_sha256)`,
-		c.IIN, c.Surname, c.GivenName, c.Patronymic, c.BirthDate, c.Photo, c.PhotoType, c.PhotoSHA256)
+		       EXCLUDED.photo_type, EXCLUDED.photo_sha256, EXCLUDED.photo_key)`,
+		c.IIN, c.Surname, c.GivenName, c.Patronymic, c.BirthDate, sealed, c.PhotoType, c.PhotoSHA256, r.seal.id)
 	if err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
@@ -67,24 +139,147 @@ func putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
 	return nil
 }
 
-// Get returns the citizen with this IIN, photo included; ErrNotFound if the
-// register has none, ErrInvalidIIN for a malformed number.
+// Get returns the citizen with this IIN, photo included (opened and checked
+// against its hash); ErrNotFound if the register has none, ErrInvalidIIN for
+// a malformed number, ErrSealed if the photo cannot be opened with this
+// process's key.
 func (r *PG) Get(ctx context.Context, iin string) (Citizen, error) {
 	if err := ValidateIIN(iin); err != nil {
 		return Citizen{}, err
 	}
 	var c Citizen
+	var key *string
 	err := r.pool.QueryRow(ctx, `
-		SELECT iin, surname, given_name, patronymic, birth_date, photo, photo_type, photo_sha256, updated_at
+		SELECT iin, surname, given_name, patronymic, birth_date, photo, photo_type, photo_sha256, photo_key, updated_at
 		FROM citizens WHERE iin = $1`, iin).
-		Scan(&c.IIN, &c.Surname, &c.GivenName, &c.Patronymic, &c.BirthDate, &c.Photo, &c.PhotoType, &c.PhotoSHA256, &c.UpdatedAt)
+		Scan(&c.IIN, &c.Surname, &c.GivenName, &c.Patronymic, &c.BirthDate, &c.Photo, &c.PhotoType, &c.PhotoSHA256, &key, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Citizen{}, fmt.Errorf("citizen %s: %w", MaskIIN(iin), ErrNotFound)
 	}
 	if err != nil {
 		return Citizen{}, fmt.Errorf("get citizen %s: %w", MaskIIN(iin), err)
 	}
+	if key != nil { // NULL: written before migration 008, in the clear
+		if c.Photo, err = r.open(c.Photo, photoAAD(c.IIN, c.PhotoSHA256), *key); err != nil {
+			return Citizen{}, fmt.Errorf("photo of citizen %s: %w", MaskIIN(iin), err)
+		}
+	}
+	if photoSHA256(c.Photo) != c.PhotoSHA256 {
+		return Citizen{}, fmt.Errorf("photo of citizen %s: %w: it does not match its recorded hash", MaskIIN(iin), ErrSealed)
+	}
 	return c, nil
+}
+
+// CheckKey returns an error wrapping ErrSealed when photos or cached
+// embeddings in the register are sealed under a key that is neither this
+// process's nor one of its previous keys, naming the key ids and how many
+// rows each seals: a process started with the wrong register key should
+// refuse to start rather than fail every verification.
+func (r *PG) CheckKey(ctx context.Context) error {
+	rows, err := r.pool.Query(ctx, `
+		SELECT k, sum(n)::bigint FROM (
+			SELECT photo_key AS k, count(*) AS n FROM citizens WHERE photo_key IS NOT NULL GROUP BY photo_key
+			UNION ALL
+			SELECT vec_key, count(*) FROM register_embeddings GROUP BY vec_key) t
+		WHERE NOT (k = ANY($1)) GROUP BY k ORDER BY k`, r.knownKeys())
+	if err != nil {
+		return fmt.Errorf("check register key: %w", err)
+	}
+	var foreign []string
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("check register key: %w", err)
+		}
+		foreign = append(foreign, fmt.Sprintf("%s (%d rows)", k, n))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check register key: %w", err)
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("%w: the register holds data sealed under key %s, but this process has key %s (wrong register-key secret?)",
+			ErrSealed, strings.Join(foreign, ", "), r.seal.id)
+	}
+	return nil
+}
+
+// Reseal brings every photo under the current key: photos still in the
+// clear (written before migration 008) are sealed, and photos sealed under
+// a previous key are opened and sealed again. Cached embeddings under a
+// previous key are dropped (they are rebuilt on use). It works batch by
+// batch, each batch in its own transaction, skipping rows another process
+// is resealing at the same time, and returns how many photos it sealed.
+func (r *PG) Reseal(ctx context.Context) (int, error) {
+	if _, err := r.pool.Exec(ctx, `DELETE FROM register_embeddings WHERE vec_key <> $1`, r.seal.id); err != nil {
+		return 0, fmt.Errorf("drop embeddings under old keys: %w", err)
+	}
+	total := 0
+	for {
+		n := 0
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `
+				SELECT iin, photo, photo_sha256, photo_key FROM citizens WHERE photo_key IS DISTINCT FROM $1
+				ORDER BY iin LIMIT 100 FOR UPDATE SKIP LOCKED`, r.seal.id)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				iin, sha string
+				photo    []byte
+				key      *string
+			}
+			batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
+				var x row
+				err := cr.Scan(&x.iin, &x.photo, &x.sha, &x.key)
+				return x, err
+			})
+			if err != nil {
+				return err
+			}
+			for _, x := range batch {
+				plain := x.photo
+				if x.key != nil {
+					if plain, err = r.open(x.photo, photoAAD(x.iin, x.sha), *x.key); err != nil {
+						return fmt.Errorf("citizen %s: %w", MaskIIN(x.iin), err)
+					}
+				}
+				if photoSHA256(plain) != x.sha {
+					return fmt.Errorf("citizen %s: %w: the photo does not match its recorded hash", MaskIIN(x.iin), ErrSealed)
+				}
+				sealed, err := r.seal.seal(plain, photoAAD(x.iin, x.sha))
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE citizens SET photo = $2, photo_key = $3 WHERE iin = $1`,
+					x.iin, sealed, r.seal.id); err != nil {
+					return err
+				}
+			}
+			if len(batch) > 0 {
+				from := map[string]int{}
+				for _, x := range batch {
+					k := "clear"
+					if x.key != nil {
+						k = *x.key
+					}
+					from[k]++
+				}
+				if err := r.auditTx(ctx, tx, audit.KindRegisterResealed, map[string]any{"photos": len(batch), "key_id": r.seal.id, "from": from}); err != nil {
+					return err
+				}
+			}
+			n = len(batch)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("seal register photos: %w", err)
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
 }
 
 // List returns up to limit (1–MaxListLimit) citizens without photos,
@@ -134,12 +329,16 @@ func (r *PG) PutEmbedding(ctx context.Context, iin, model, photoSHA256 string, v
 	if err := checkEmbedding(model, photoSHA256, vec); err != nil {
 		return err
 	}
+	sealed, err := r.seal.seal(vectorBytes(vec), embeddingAAD(iin, model, photoSHA256))
+	if err != nil {
+		return err
+	}
 	tag, err := r.pool.Exec(ctx, `
-		INSERT INTO register_embeddings (iin, model, photo_sha256, vec)
-		SELECT iin, $2, photo_sha256, $4 FROM citizens WHERE iin = $1 AND photo_sha256 = $3
+		INSERT INTO register_embeddings (iin, model, photo_sha256, vec, vec_key)
+		SELECT iin, $2, photo_sha256, $4, $5 FROM citizens WHERE iin = $1 AND photo_sha256 = $3
 		ON CONFLICT (iin, model) DO UPDATE SET
-			photo_sha256 = EXCLUDED.photo_sha256, vec = EXCLUDED.vec, created_at = now()`,
-		iin, model, photoSHA256, vec)
+			photo_sha256 = EXCLUDED.photo_sha256, vec = EXCLUDED.vec, vec_key = EXCLUDED.vec_key, created_at = now()`,
+		iin, model, photoSHA256, sealed, r.seal.id)
 	if err != nil {
 		return fmt.Errorf("cache embedding for %s (%s): %w", MaskIIN(iin), model, err)
 	}
@@ -163,17 +362,25 @@ func (r *PG) GetEmbedding(ctx context.Context, iin, model string) ([]float32, st
 	if err := ValidateIIN(iin); err != nil {
 		return nil, "", err
 	}
-	var vec []float32
-	var sha string
+	var sealed []byte
+	var sha, key string
 	err := r.pool.QueryRow(ctx, `
-		SELECT e.vec, e.photo_sha256
+		SELECT e.vec, e.vec_key, e.photo_sha256
 		FROM register_embeddings e JOIN citizens c ON c.iin = e.iin AND c.photo_sha256 = e.photo_sha256
-		WHERE e.iin = $1 AND e.model = $2`, iin, model).Scan(&vec, &sha)
+		WHERE e.iin = $1 AND e.model = $2`, iin, model).Scan(&sealed, &key, &sha)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, ErrNotFound)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("get embedding for %s (%s): %w", MaskIIN(iin), model, err)
+	}
+	plain, err := r.open(sealed, embeddingAAD(iin, model, sha), key)
+	if err != nil {
+		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, err)
+	}
+	vec, err := bytesVector(plain)
+	if err != nil {
+		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, err)
 	}
 	return vec, sha, nil
 }

@@ -51,7 +51,7 @@ func SeedDemo(ctx context.Context, repo *PG, dataDir string, limit int) (n int, 
 	if err != nil {
 		return 0, fmt.Errorf("seed demo register from %s: %w", dataDir, err)
 	}
-	if err := repo.writeAll(ctx, entries); err != nil {
+	if err := repo.writeAll(ctx, "demo seed", entries); err != nil {
 		return 0, fmt.Errorf("seed demo register: %w", err)
 	}
 	return len(entries), nil

@@ -59,7 +59,8 @@
 // # Who sees what
 //
 // The applicant sees Status: phase, attempts left, lock end, outcome and
-// the last reason code (injection_suspected shown as liveness_failed) —
+// the last reason code (injection_suspected and face_changed shown as
+// liveness_failed) —
 // never scores. The relying party sees Detail and the callbacks: states
 // and reason codes per attempt, a masked IIN, no scores; it asked for an
 // identity decision, and scores would help an attacker tune an attack and

@@ -16,6 +16,8 @@ import (
 	"vidid/audit"
 	"vidid/register"
 	"vidid/rp"
+
+	"vidid/internal/ids"
 )
 
 // Store is the session service the API and the capture pipeline call.
@@ -134,7 +136,7 @@ func (p *PG) loadView(ctx context.Context, q rp.QueryRower, where string, arg an
 
 // Get returns a session by id.
 func (p *PG) Get(ctx context.Context, id string) (Session, error) {
-	if !isUUID(id) {
+	if !ids.IsUUID(id) {
 		return Session{}, ErrNotFound
 	}
 	return p.loadView(ctx, p.pool, "s.id = $1::uuid", id)
@@ -317,7 +319,7 @@ func (p *PG) RecordConsent(ctx context.Context, token, lang string, accepted boo
 // the applicant is locked out, ErrSessionClosed once the session is final,
 // ErrExpired and ErrConsentRequired.
 func (p *PG) StartAttempt(ctx context.Context, sessionID string) (Attempt, error) {
-	if !isUUID(sessionID) {
+	if !ids.IsUUID(sessionID) {
 		return Attempt{}, ErrNotFound
 	}
 	_, iin, err := p.subjectOf(ctx, "id = $1::uuid", sessionID)
@@ -388,7 +390,7 @@ func (p *PG) FinishAttempt(ctx context.Context, attemptID string, r Result) (Ses
 	if err := r.normalise(); err != nil {
 		return Session{}, err
 	}
-	if !isUUID(attemptID) {
+	if !ids.IsUUID(attemptID) {
 		return Session{}, ErrNotFound
 	}
 	var sessionID, iin string
@@ -485,7 +487,7 @@ func (p *PG) Decide(ctx context.Context, sessionID string, approved bool, modera
 
 // transition runs fn on a locked session and returns the updated view.
 func (p *PG) transition(ctx context.Context, sessionID string, fn func(context.Context, *txState, *sessionRow) error) (Session, error) {
-	if !isUUID(sessionID) {
+	if !ids.IsUUID(sessionID) {
 		return Session{}, ErrNotFound
 	}
 	_, iin, err := p.subjectOf(ctx, "id = $1::uuid", sessionID)
@@ -644,26 +646,6 @@ func hashToken(t string) ([]byte, bool) {
 	}
 	h := sha256.Sum256([]byte(t))
 	return h[:], true
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // LogValue logs a session without its IIN in full.

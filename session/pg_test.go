@@ -249,6 +249,7 @@ func TestOutcomes(t *testing.T) {
 		{"no_match counts", session.Config{}, false, noMatch(), session.StateOpen, 9, true},
 		{"liveness_failed counts", session.Config{}, false, session.Result{Outcome: session.OutcomeLivenessFailed}, session.StateOpen, 9, true},
 		{"challenge_failed counts", session.Config{}, false, session.Result{Outcome: session.OutcomeLivenessFailed, Reason: session.ReasonChallengeFailed}, session.StateOpen, 9, true},
+		{"face_changed counts", session.Config{}, false, session.Result{Outcome: session.OutcomeLivenessFailed, Reason: session.ReasonFaceChanged}, session.StateOpen, 9, true},
 		{"timeout counts", session.Config{}, false, session.Result{Outcome: session.OutcomeTimeout, Reason: session.ReasonPose}, session.StateOpen, 9, true},
 		{"aborted counts", session.Config{}, false, session.Result{Outcome: session.OutcomeAborted}, session.StateOpen, 9, true},
 		{"server error does not count", session.Config{}, false, session.Result{Outcome: session.OutcomeError}, session.StateOpen, 10, false},
@@ -306,6 +307,8 @@ func TestInvalidResults(t *testing.T) {
 		{Outcome: session.OutcomeNoMatch, MatchScore: -0.1},
 		{Outcome: session.OutcomeMatch, LivenessScore: nan()},
 		{Outcome: session.OutcomeNoMatch, Model: strings.Repeat("m", 300)},
+		{Outcome: session.OutcomeNoMatch, SamePersonScore: 1.5},
+		{Outcome: session.OutcomeNoMatch, SamePersonScore: nan()},
 	} {
 		if _, err := e.store.FinishAttempt(context.Background(), a.ID, r); !errors.Is(err, session.ErrInvalidRequest) {
 			t.Errorf("FinishAttempt(%+v) = %v, want ErrInvalidRequest", r, err)
@@ -315,8 +318,17 @@ func TestInvalidResults(t *testing.T) {
 		t.Fatalf("invalid results were recorded")
 	}
 	// The attempt is still running and can be finished properly.
-	if got, err := e.store.FinishAttempt(context.Background(), a.ID, match()); err != nil || got.State != session.StateMatched {
+	ok := match()
+	ok.SamePersonScore = 0.9375
+	if got, err := e.store.FinishAttempt(context.Background(), a.ID, ok); err != nil || got.State != session.StateMatched {
 		t.Fatalf("valid result after invalid ones: %+v, %v", got, err)
+	}
+	// The same-person score is kept with the attempt and in the audit log.
+	if n := e.count(`SELECT count(*) FROM session_attempts WHERE same_person_score = 0.9375`); n != 1 {
+		t.Errorf("same-person score not stored with the attempt")
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE data->>'same_person_score' = '0.9375'`); n != 1 {
+		t.Errorf("same-person score not in the audit log")
 	}
 }
 

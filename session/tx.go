@@ -272,19 +272,24 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 		s := string(r.Reason)
 		reason = &s
 	}
+	var samePerson *float64
+	if r.SamePersonScore > 0 {
+		samePerson = &r.SamePersonScore
+	}
 	_, err := st.tx.Exec(ctx, `
 		UPDATE session_attempts
 		SET finished_at = $2, outcome = $3, reason = $4, counted = $5, liveness_score = $6, match_score = $7,
-		    threshold = $8, threshold_version = nullif($9, ''), model = nullif($10, ''), evidence_ref = nullif($11, '')
+		    threshold = $8, threshold_version = nullif($9, ''), model = nullif($10, ''), evidence_ref = nullif($11, ''),
+		    same_person_score = $12
 		WHERE id = $1::uuid`,
 		a.id, st.now, string(r.Outcome), reason, counted, r.LivenessScore, r.MatchScore,
-		r.Threshold, r.ThresholdVersion, r.Model, r.EvidenceRef)
+		r.Threshold, r.ThresholdVersion, r.Model, r.EvidenceRef, samePerson)
 	if err != nil {
 		return fmt.Errorf("record attempt result: %w", err)
 	}
 	st.queueAudit(audit.Entry{Kind: audit.KindAttemptResult, SessionID: s.id, Subject: s.iin, Data: map[string]any{
 		"attempt_id": a.id, "n": a.n, "outcome": r.Outcome, "reason": r.Reason, "counted": counted, "late": late,
-		"liveness_score": r.LivenessScore, "match_score": r.MatchScore, "threshold": r.Threshold,
+		"liveness_score": r.LivenessScore, "match_score": r.MatchScore, "same_person_score": samePerson, "threshold": r.Threshold,
 		"threshold_version": r.ThresholdVersion, "model": r.Model, "evidence_ref": r.EvidenceRef,
 	}})
 	st.afterCommit(func() { p.m.attempts.WithLabelValues(string(r.Outcome)).Inc() })

@@ -83,13 +83,16 @@ const (
 	ReasonRegisterPhotoMissing  Reason = "register_photo_missing"
 	ReasonRegisterPhotoUnusable Reason = "register_photo_unusable"
 	ReasonChallengeFailed       Reason = "challenge_failed"
+	// ReasonFaceChanged: the face that did the prompts is not the face in
+	// the frames being matched (capture.Config.SamePersonScore).
+	ReasonFaceChanged Reason = "face_changed"
 )
 
 // Reasons lists every reason code.
 var Reasons = []Reason{
 	ReasonNoFace, ReasonMultipleFaces, ReasonPoorLight, ReasonBlurry, ReasonTooFar, ReasonPose,
 	ReasonLivenessFailed, ReasonInjectionSuspected, ReasonNoMatch, ReasonTimeout, ReasonAborted,
-	ReasonRegisterPhotoMissing, ReasonRegisterPhotoUnusable, ReasonChallengeFailed,
+	ReasonRegisterPhotoMissing, ReasonRegisterPhotoUnusable, ReasonChallengeFailed, ReasonFaceChanged,
 }
 
 // Valid reports whether r is one of Reasons.
@@ -102,11 +105,11 @@ func (r Reason) registerProblem() bool {
 	return r == ReasonRegisterPhotoMissing || r == ReasonRegisterPhotoUnusable
 }
 
-// public is the reason as shown to the applicant: injection_suspected is
-// reported as liveness_failed so an attacker learns nothing about which
-// check caught them.
-func (r Reason) public() Reason {
-	if r == ReasonInjectionSuspected {
+// Public is the reason as shown to the applicant: injection_suspected and
+// face_changed are reported as liveness_failed so an attacker learns
+// nothing about which check caught them.
+func (r Reason) Public() Reason {
+	if r == ReasonInjectionSuspected || r == ReasonFaceChanged {
 		return ReasonLivenessFailed
 	}
 	return r
@@ -124,6 +127,10 @@ type Result struct {
 	// or the relying party.
 	LivenessScore float64
 	MatchScore    float64
+	// SamePersonScore is the lowest score between the face seen during a
+	// prompt and the matched frames, in [0,1]; -1 or 0 when not measured
+	// (stored as NULL).
+	SamePersonScore float64
 	// Threshold is the match threshold used (score units); needed for the
 	// moderation band.
 	Threshold        float64
@@ -155,6 +162,9 @@ func (r *Result) normalise() error {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || (f.unit && (f.v < 0 || f.v > 1)) {
 			return fmt.Errorf("%w: %s %v out of range", ErrInvalidRequest, f.name, f.v)
 		}
+	}
+	if math.IsNaN(r.SamePersonScore) || r.SamePersonScore > 1 || r.SamePersonScore < -1 {
+		return fmt.Errorf("%w: same-person score %v out of range", ErrInvalidRequest, r.SamePersonScore)
 	}
 	if len(r.ThresholdVersion) > 200 || len(r.Model) > 200 || len(r.EvidenceRef) > 1000 {
 		return fmt.Errorf("%w: threshold version, model or evidence ref too long", ErrInvalidRequest)
@@ -237,7 +247,8 @@ type Status struct {
 	// not_verified, locked, expired, cancelled.
 	Outcome string `json:"outcome,omitempty"`
 	// LastReason is the reason of the last failed attempt, for feedback
-	// ("too dark"); injection_suspected is shown as liveness_failed.
+	// ("too dark"); injection_suspected and face_changed are shown as
+	// liveness_failed.
 	LastReason Reason    `json:"last_reason,omitempty"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	// ReturnURL is where to send the applicant once finished.
@@ -246,7 +257,7 @@ type Status struct {
 
 // Status returns the applicant's view of s.
 func (s Session) Status() Status {
-	st := Status{AttemptsLeft: s.AttemptsLeft, ExpiresAt: s.ExpiresAt, LastReason: s.LastReason.public()}
+	st := Status{AttemptsLeft: s.AttemptsLeft, ExpiresAt: s.ExpiresAt, LastReason: s.LastReason.Public()}
 	if !s.LockedUntil.IsZero() {
 		t := s.LockedUntil
 		st.LockedUntil = &t

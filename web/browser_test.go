@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"vidid/internal/browsertest"
 	"vidid/web"
 )
 
@@ -223,43 +223,8 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 // false the permission prompt is denied, as when the applicant says no.
 func newBrowser(t *testing.T, grantCamera bool) context.Context {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("drives headless Chromium; skipped under -short")
-	}
-	path := os.Getenv("VIDID_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("Chromium not found at %s (apt-get install chromium, or set VIDID_CHROMIUM): %v", path, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1280, 800),
-	}
-	if grantCamera {
-		opts = append(opts, chromedp.Flag("use-fake-ui-for-media-stream", true))
-	} else {
-		opts = append(opts, chromedp.Flag("deny-permission-prompts", true))
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return bctx
+	ctx, _ := browsertest.Start(t, browsertest.Options{DenyCamera: !grantCamera})
+	return ctx
 }
 
 // newTab opens a tab that closes when the test ends.

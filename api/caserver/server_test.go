@@ -33,12 +33,13 @@ import (
 	"vidid/assertion"
 	"vidid/assertion/assertiontest"
 	"vidid/ca"
+	"vidid/ca/catest"
 	"vidid/internal/pgtest"
 )
 
 const (
-	testIssuer = "https://vidid.example.kz"
-	testCA     = "vidid-demo-ca"
+	testIssuer = catest.Issuer
+	testCA     = catest.CAID
 	iin        = "900515400123"
 )
 
@@ -49,37 +50,17 @@ type fixture struct {
 	clock  *assertiontest.Clock
 	keys   *assertion.PGKeys
 	issuer *assertion.Issuer
+	vidid  *catest.Vidid
 	reg    *prometheus.Registry
 	srv    *httptest.Server
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
 	clock := assertiontest.NewClock(time.Now())
-	keys, err := assertion.NewPGKeys(pool, assertion.PGKeysConfig{KEK: bytes.Repeat([]byte{1}, 32)}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := keys.EnsureKey(ctx); err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(assertion.JWKSHandler(keys, nil))
-	t.Cleanup(jwks.Close)
-	issuer, err := assertion.NewIssuer(assertion.IssuerConfig{Issuer: testIssuer, Audience: testCA}, keys, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	remote, err := assertion.NewRemoteKeys(assertion.RemoteKeysConfig{URL: jwks.URL}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := assertion.NewVerifier(assertion.VerifierConfig{Issuer: testIssuer, Audience: testCA}, remote, assertion.NewPGTokens(pool), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	authority, err := ca.New(ctx, ca.Config{ID: testCA, KEK: bytes.Repeat([]byte{2}, 32)}, pool, v, clock, slog.New(slog.DiscardHandler))
+	v := catest.NewVidid(t, pool, clock)
+	authority, err := catest.Authority(pool, v.JWKS, clock, bytes.Repeat([]byte{2}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,20 +72,12 @@ func newFixture(t *testing.T) *fixture {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{pool: pool, clock: clock, keys: keys, issuer: issuer, reg: reg, srv: srv}
+	return &fixture{pool: pool, clock: clock, keys: v.Keys, issuer: v.Issuer, vidid: v, reg: reg, srv: srv}
 }
 
 func (f *fixture) token(t *testing.T, change ...func(*assertion.Claims)) string {
 	t.Helper()
-	c := assertiontest.SampleClaims()
-	for _, ch := range change {
-		ch(&c)
-	}
-	tok, _, err := f.issuer.Issue(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return f.vidid.Token(t, change...)
 }
 
 type response struct {

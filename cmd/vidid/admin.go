@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"vidid/audit"
@@ -71,16 +71,30 @@ the given hosts (http is allowed for loopback hosts only).`, stderr)
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("audit", "audit verify [--db URL]", `
+	fs := newFlags("audit", "audit verify [--db URL] [--anchor SEQ:HASH]... [--anchors FILE]", `
 Re-computes the hash chain of the audit log (every attempt result, lockout,
 session decision, assertion issued and consumed, certificate issued) and
 reports the first record that was edited, deleted, reordered or inserted.
-Publish the printed head hash elsewhere (e.g. daily) to detect a truncated
-tail later.
+
+The chain alone cannot show records removed from its end. It prints its
+head as an anchor, SEQ:HASH: publish that outside the database (a daily
+e-mail to the auditors, a transparency log, a signed file), and pass the
+published anchors back with --anchor or --anchors FILE (one per line, '#'
+comments). Each must still be in the log with the same hash; a missing one
+means the tail was cut, a different hash that history was rewritten.
 
 Exit status: 0 intact, 1 tampered or unreadable.`, stderr)
 	var db dbFlags
 	db.add(fs)
+	var anchors []audit.Anchor
+	fs.Func("anchor", "a published head `SEQ:HASH` that must still be in the log (repeatable)", func(v string) error {
+		a, err := audit.ParseAnchor(v)
+		if err == nil {
+			anchors = append(anchors, a)
+		}
+		return err
+	})
+	anchorFile := fs.String("anchors", "", "`file` of published heads, one SEQ:HASH per line")
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return parse(fs, args)
@@ -90,12 +104,19 @@ Exit status: 0 intact, 1 tampered or unreadable.`, stderr)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if *anchorFile != "" {
+		more, err := readAnchors(*anchorFile)
+		if err != nil {
+			return exitError{2, err}
+		}
+		anchors = append(anchors, more...)
+	}
 	pool, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	rep, err := audit.Verify(ctx, pool)
+	rep, err := audit.Verify(ctx, pool, anchors...)
 	if err != nil && !errors.Is(err, audit.ErrTampered) {
 		return err
 	}
@@ -103,6 +124,28 @@ Exit status: 0 intact, 1 tampered or unreadable.`, stderr)
 		fmt.Fprintf(stdout, "TAMPERED: %d records read; first bad record seq %d: %s\n", rep.Records, rep.FirstBadSeq, rep.Problem)
 		return exitError{1, errSilent}
 	}
-	fmt.Fprintf(stdout, "intact: %d records, last seq %d, head %s\n", rep.Records, rep.LastSeq, hex.EncodeToString(rep.Head))
+	fmt.Fprintf(stdout, "intact: %d records, %d anchors checked; head (publish it): %s\n", rep.Records, len(anchors), audit.Anchor{Seq: rep.LastSeq, Hash: rep.Head})
 	return nil
+}
+
+// readAnchors reads one SEQ:HASH per line; blank lines and '#' comments are
+// skipped.
+func readAnchors(path string) ([]audit.Anchor, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read anchors: %w", err)
+	}
+	var out []audit.Anchor
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		a, err := audit.ParseAnchor(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"vidid/api/caserver"
 	"vidid/assertion"
-	"vidid/audit"
 	"vidid/ca"
 	"vidid/internal/httpserve"
 	"vidid/store"
@@ -72,15 +72,13 @@ certificate.`, stderr)
 	if err != nil {
 		return err
 	}
-	verifier, err := assertion.NewVerifier(assertion.VerifierConfig{Issuer: *issuerURL, Audience: *id}, keys, assertion.NewPGTokens(pool), nil)
+	tokens := assertion.NewPGTokens(pool)
+	verifier, err := assertion.NewVerifier(assertion.VerifierConfig{Issuer: *issuerURL, Audience: *id}, keys, tokens, nil)
 	if err != nil {
 		return err
 	}
-	subjectKey, err := loadKey(*secrets, "audit-subject-key", 32, *createSecrets)
-	if err != nil {
-		return err
-	}
-	auditLog, err := audit.New(audit.Config{SubjectKey: subjectKey})
+	go every(ctx, time.Hour, purgeUsedTokens(log, tokens))
+	auditLog, err := openAuditLog(*secrets, *createSecrets)
 	if err != nil {
 		return err
 	}
@@ -101,4 +99,23 @@ certificate.`, stderr)
 	fmt.Fprintf(stdout, "vidid CA serving on http://%s\n", l.Addr())
 	log.Info("CA serving", "addr", l.Addr().String(), "id", *id, "issuer", *issuerURL)
 	return httpserve.Serve(ctx, l, h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+}
+
+// usedTokenRetention is how long a consumed assertion's record is kept after
+// the assertion expired. Replay protection needs it only until exp plus the
+// verifier's leeway (minutes); the rest is for investigations.
+const usedTokenRetention = 24 * time.Hour
+
+// purgeUsedTokens deletes records of consumed assertions that expired more
+// than usedTokenRetention ago.
+func purgeUsedTokens(log *slog.Logger, tokens *assertion.PGTokens) func(context.Context) {
+	return func(ctx context.Context) {
+		if n, err := tokens.Purge(ctx, time.Now().Add(-usedTokenRetention)); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("purge used assertion records", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("used assertion records purged", "n", n)
+		}
+	}
 }

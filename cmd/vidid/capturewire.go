@@ -35,7 +35,7 @@ func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, 
 	case errors.Is(err, webrtc.ErrMalformedSDP):
 		return "", nil, api.NewError(http.StatusBadRequest, "malformed_sdp", "The WebRTC offer is not a valid SDP offer.", err)
 	case errors.Is(err, webrtc.ErrUnsupportedCodec):
-		return "", nil, api.NewError(http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported: "+strings.TrimPrefix(err.Error(), webrtc.ErrUnsupportedCodec.Error()), err)
+		return "", nil, api.NewError(http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported"+strings.TrimPrefix(err.Error(), webrtc.ErrUnsupportedCodec.Error()), err)
 	case err != nil:
 		return "", nil, err
 	}
@@ -71,15 +71,25 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		passive.Close()
 		return nil, err
 	}
-	ev, err := evidence.NewPG(pool, evKey)
+	// After a rotation the old key reads evidence sealed before it, until
+	// the retention job has purged that (--evidence-retention).
+	evPrev, err := optionalKey(sf.secrets, "evidence-key-previous", 32)
 	if err != nil {
 		rtc.Close()
 		passive.Close()
 		return nil, err
 	}
-	capCfg := capture.Config{Challenges: sf.challenges, MaxDuration: sf.maxCapture, LivenessThreshold: sf.livenessThreshold}
-	if sf.challenges == 0 {
-		capCfg.Challenges = 0
+	ev, err := evidence.NewPG(pool, evKey, evPrev...)
+	if err != nil {
+		rtc.Close()
+		passive.Close()
+		return nil, err
+	}
+	capCfg := capture.Config{Challenges: sf.challenges, ChallengeKinds: sf.challengeKinds, MaxDuration: sf.maxCapture, LivenessThreshold: sf.livenessThreshold,
+		SamePersonScore: eng.Threshold().SamePerson}
+	if capCfg.SamePersonScore == 0 && capCfg.Challenges > 0 {
+		log.Info("same-person check between the prompts and the matched frames is off: the threshold set has no same_person for this model",
+			"model", eng.Model(), "threshold_version", eng.Threshold().Version)
 	}
 	svc, err := attempt.New(attempt.Config{Capture: capCfg}, sessions, peers{rtc}, eng, passive, verifier, issuer, ev, log, reg)
 	if err != nil {
@@ -88,22 +98,13 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		return nil, err
 	}
 	deps.Capture = svc
-	go func() { // retention of attempt evidence
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			if n, err := ev.Purge(ctx, sf.evidenceRetention); err != nil {
-				log.Warn("purge evidence", "err", err)
-			} else if n > 0 {
-				log.Info("evidence purged", "frames", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	go every(ctx, time.Hour, func(ctx context.Context) { // retention of attempt evidence
+		if n, err := ev.Purge(ctx, sf.evidenceRetention); err != nil {
+			log.Warn("purge evidence", "err", err)
+		} else if n > 0 {
+			log.Info("evidence purged", "frames", n)
 		}
-	}()
+	})
 	deps.Static = http.FileServerFS(web.Assets())
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {

@@ -26,11 +26,24 @@ Maintains the population register that selfies are matched against.
   seed         a demo register from the public test data: one register
                photo per person under DATA/faces, plus the video subjects
                under DATA/spoof/bonafide (deterministic valid IINs).
-  list         IINs and names (no photos).`, stderr)
+  list         IINs and names (no photos).
+
+Photos and cached embeddings are stored sealed (AES-256-GCM) under the
+register key, the file register-key in --secrets or VIDID_REGISTER_KEY;
+'vidid serve' and 'vidid verify' must use the same key. Photos left in the
+clear by an older vidid are sealed when any of these commands starts.
+To rotate the key: move the old key to register-key-previous (or
+VIDID_REGISTER_KEY_PREVIOUS), put the new one in register-key, and run
+'vidid register list': every photo is sealed again under the new key and
+cached embeddings under the old one are dropped. Then remove the old key.
+Imports, seeds and reseals are recorded in the audit log (audit-subject-key
+in --secrets).`, stderr)
 	data := fs.String("data", envOr("VIDID_DATA", "../shared/data"), "public test data `dir` (seed)")
 	limit := fs.Int("limit", 0, "at most N people (seed, list; 0 = all for seed, 50 for list)")
 	var db dbFlags
 	db.add(fs)
+	var sec secretFlags
+	sec.add(fs)
 	if len(args) == 0 {
 		fs.Usage()
 		return fmt.Errorf("%w: missing subcommand", errUsage)
@@ -47,7 +60,10 @@ Maintains the population register that selfies are matched against.
 		return err
 	}
 	defer pool.Close()
-	repo := register.NewPG(pool)
+	repo, err := sec.register(ctx, pool)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "import":
 		if fs.NArg() != 1 {

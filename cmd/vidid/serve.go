@@ -16,7 +16,7 @@ import (
 
 	"vidid/api"
 	"vidid/assertion"
-	"vidid/audit"
+	"vidid/capture"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
@@ -34,6 +34,7 @@ type serveFlags struct {
 	maxFailed                          int
 	lockout                            time.Duration
 	challenges                         int
+	challengeKinds                     []capture.ChallengeCode
 	logLevel                           string
 	icePortMin, icePortMax             int
 	iceMuxPort                         int
@@ -77,6 +78,11 @@ as aborted).`, stderr)
 	fs.IntVar(&sf.maxFailed, "max-failed-attempts", 10, "failed attempts before the applicant is locked out")
 	fs.DurationVar(&sf.lockout, "lockout", 10*time.Minute, "how long a lockout lasts")
 	fs.IntVar(&sf.challenges, "challenges", 2, "random active-liveness challenges per attempt (turn left/right, blink)")
+	fs.Func("challenge-kinds", "comma-separated `prompts` the challenges are drawn from: turn_left, turn_right, blink (default all)", func(v string) error {
+		k, err := capture.ParseChallenges(v)
+		sf.challengeKinds = k
+		return err
+	})
 	fs.StringVar(&sf.logLevel, "log-level", envOr("VIDID_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&sf.icePortMin, "ice-port-min", 0, "lowest UDP port for WebRTC (0 = any)")
 	fs.IntVar(&sf.icePortMax, "ice-port-max", 0, "highest UDP port for WebRTC (0 = any)")
@@ -88,7 +94,7 @@ as aborted).`, stderr)
 	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
 	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
-	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit subject key, assertion key-encryption key); each may instead come from VIDID_<NAME>")
+	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -120,17 +126,16 @@ as aborted).`, stderr)
 	defer eng.Close()
 	log.Info("models loaded", "embedder", eng.Model(), "threshold", eng.Threshold().Score, "threshold_version", eng.Threshold().Version)
 
-	regPG := register.NewPG(pool)
+	auditLog, err := openAuditLog(sf.secrets, sf.createSecrets)
+	if err != nil {
+		return err
+	}
+	regPG, err := openRegister(ctx, pool, sf.secrets, sf.createSecrets, auditLog, log)
+	if err != nil {
+		return err
+	}
 	verifier := verify.New(regPG, eng, log)
 	clients := rp.NewClients(pool)
-	subjectKey, err := loadKey(sf.secrets, "audit-subject-key", 32, sf.createSecrets)
-	if err != nil {
-		return err
-	}
-	auditLog, err := audit.New(audit.Config{SubjectKey: subjectKey})
-	if err != nil {
-		return err
-	}
 	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout, Logger: log, Registerer: reg}, auditLog)
 	if err != nil {
 		return err
@@ -170,7 +175,7 @@ as aborted).`, stderr)
 		return err
 	}
 	deps.JWKS = keys.JWKS
-	go maintain(ctx, log, keys, sf.keyMaxAge)
+	go every(ctx, 10*time.Minute, maintainKeys(log, keys, sf.keyMaxAge))
 	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
 	closeCapture, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
@@ -225,12 +230,26 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// maintain rotates and prunes the assertion signing keys until ctx ends.
-// Every replica runs it; the key store serialises them in Postgres.
-func maintain(ctx context.Context, log *slog.Logger, keys *assertion.PGKeys, maxAge time.Duration) {
-	t := time.NewTicker(10 * time.Minute)
+// every runs fn now and then every interval until ctx ends. It is how the
+// housekeeping jobs (key rotation, purges) run in every replica; each job
+// is safe to run concurrently with itself in another process.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// maintainKeys rotates and prunes the assertion signing keys. Every replica
+// runs it; the key store serialises them in Postgres.
+func maintainKeys(log *slog.Logger, keys *assertion.PGKeys, maxAge time.Duration) func(context.Context) {
+	return func(ctx context.Context) {
 		if kid, rotated, err := keys.RotateIfOlder(ctx, maxAge); err != nil {
 			log.Warn("rotate assertion key", "err", err)
 		} else if rotated {
@@ -240,11 +259,6 @@ func maintain(ctx context.Context, log *slog.Logger, keys *assertion.PGKeys, max
 			log.Warn("prune assertion keys", "err", err)
 		} else if n > 0 {
 			log.Info("retired assertion keys pruned", "n", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

@@ -31,6 +31,8 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 	var db dbFlags
 	ef.add(fs)
 	db.add(fs)
+	var sec secretFlags
+	sec.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,7 +56,11 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 		return err
 	}
 	defer eng.Close()
-	svc := verify.New(register.NewPG(pool), eng, nil)
+	repo, err := sec.register(ctx, pool)
+	if err != nil {
+		return err
+	}
+	svc := verify.New(repo, eng, nil)
 	res, err := svc.VerifyFrame(ctx, *iin, f)
 	if err != nil {
 		for _, e := range []error{register.ErrNotFound, engine.ErrNoFace, engine.ErrMultipleFaces, engine.ErrPoorQuality, verify.ErrReferenceMissing, verify.ErrReferenceUnusable} {

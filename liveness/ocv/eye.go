@@ -152,6 +152,6 @@ func (e *EyeState) Close() error {
 	}
 	err := e.net.Close()
 	e.net = nil
-	closeMats(&e.resized, &e.gray, &e.blob, &e.outs[0])
+	eocv.CloseMats(&e.resized, &e.gray, &e.blob, &e.outs[0])
 	return err
 }

@@ -114,14 +114,6 @@ func (p *Passive) Close() error {
 	}
 	err := p.net.Close()
 	p.net = nil
-	closeMats(&p.resized, &p.blob, &p.outs[0])
+	eocv.CloseMats(&p.resized, &p.blob, &p.outs[0])
 	return err
-}
-
-func closeMats(ms ...*gocv.Mat) {
-	for _, m := range ms {
-		if m != nil && m.Ptr() != nil {
-			m.Close()
-		}
-	}
 }

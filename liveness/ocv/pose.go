@@ -132,6 +132,6 @@ func (p *PoseEstimator) Close() error {
 	}
 	err := p.net.Close()
 	p.net = nil
-	closeMats(&p.resized, &p.blob, &p.outs[0], &p.outs[1], &p.outs[2])
+	eocv.CloseMats(&p.resized, &p.blob, &p.outs[0], &p.outs[1], &p.outs[2])
 	return err
 }
