@@ -50,4 +50,9 @@ type Deps struct {
 	CapturePageCSP string
 	// Static serves the capture page's assets under /static/.
 	Static http.Handler
+	// Moderation, Moderators and ModerationPages serve the moderator UI
+	// under /moderation (all three, or none).
+	Moderation      ModerationQueue
+	Moderators      ModeratorAuth
+	ModerationPages ModerationPages
 }

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 		s.e.POST("/v1/verify", s.verifyImage, s.requireClient)
 	}
 	s.sessionRoutes()
+	s.moderationRoutes()
 	s.demoRoutes()
 	if s.deps.JWKS != nil {
 		s.e.GET("/.well-known/jwks.json", func(c echo.Context) error {

@@ -39,6 +39,12 @@ const (
 	// register key (clear photos from before migration 008, or a key
 	// rotation).
 	KindRegisterResealed Kind = "register_resealed"
+	// KindCaseOpened: a moderator opened a case (register photo, frames
+	// and scores of a session in moderation). Every access to that
+	// biometric data is recorded here.
+	KindCaseOpened Kind = "case_opened"
+	// KindModeratorChanged: a moderator account was created or disabled.
+	KindModeratorChanged Kind = "moderator_changed"
 )
 
 var kinds = map[Kind]bool{
@@ -46,6 +52,7 @@ var kinds = map[Kind]bool{
 	KindSessionDecided: true, KindAssertionIssued: true, KindAssertionConsumed: true,
 	KindCertificateIssued: true, KindModerationDecision: true,
 	KindRegisterWritten: true, KindRegisterResealed: true,
+	KindCaseOpened: true, KindModeratorChanged: true,
 }
 
 // Valid reports whether k is one of the kinds above.

@@ -2,10 +2,7 @@ package rp
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -14,12 +11,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"vidid/internal/apikey"
 )
 
 const (
 	keyPrefix            = "vidid_"
-	idBytes              = 8  // client id: 16 hex digits
-	secretBytes          = 32 // API key secret: 64 hex digits
+	secretBytes          = 32 // callback secret: 64 hex digits
 	callbackSecretPrefix = "vcbs_"
 	maxNameLen           = 200
 	maxHosts             = 32
@@ -67,24 +65,22 @@ func (c *Clients) Create(ctx context.Context, name string, allowedCallbackHosts 
 	if err != nil {
 		return "", "", "", err
 	}
-	clientID = randomHex(idBytes)
-	secret := randomHex(secretBytes)
-	callbackSecret = callbackSecretPrefix + randomHex(secretBytes)
-	sum := sha256.Sum256([]byte(secret))
+	clientID, apiKey, hash := apikey.New(keyPrefix)
+	callbackSecret = callbackSecretPrefix + apikey.RandomHex(secretBytes)
 	_, err = c.pool.Exec(ctx, `
 		INSERT INTO rp_clients (id, name, api_key_hash, callback_secret, allowed_callback_hosts)
-		VALUES ($1, $2, $3, $4, $5)`, clientID, name, sum[:], callbackSecret, hosts)
+		VALUES ($1, $2, $3, $4, $5)`, clientID, name, hash, callbackSecret, hosts)
 	if err != nil {
 		return "", "", "", fmt.Errorf("insert relying party: %w", err)
 	}
-	return clientID, keyPrefix + clientID + "_" + secret, callbackSecret, nil
+	return clientID, apiKey, callbackSecret, nil
 }
 
 // Authenticate returns the client an API key belongs to, or an error
 // wrapping ErrUnauthorized when the key is malformed, unknown, wrong or
 // belongs to a disabled client.
 func (c *Clients) Authenticate(ctx context.Context, apiKey string) (Client, error) {
-	id, secret, ok := parseAPIKey(apiKey)
+	id, sum, ok := apikey.Parse(keyPrefix, apiKey)
 	if !ok {
 		return Client{}, fmt.Errorf("%w: malformed api key", ErrUnauthorized)
 	}
@@ -101,8 +97,7 @@ func (c *Clients) Authenticate(ctx context.Context, apiKey string) (Client, erro
 	} else if err != nil {
 		return Client{}, fmt.Errorf("look up relying party: %w", err)
 	}
-	sum := sha256.Sum256([]byte(secret))
-	match := subtle.ConstantTimeCompare(sum[:], stored) == 1
+	match := apikey.Equal(sum, stored)
 	if !found || !match || disabledAt != nil {
 		return Client{}, ErrUnauthorized
 	}
@@ -146,38 +141,6 @@ func LoadClient(ctx context.Context, q QueryRower, id string) (Client, error) {
 	}
 	cl.Disabled = disabledAt != nil
 	return cl, nil
-}
-
-// parseAPIKey splits vidid_<16 hex id>_<64 hex secret>.
-func parseAPIKey(k string) (id, secret string, ok bool) {
-	rest, found := strings.CutPrefix(k, keyPrefix)
-	if !found {
-		return "", "", false
-	}
-	id, secret, found = strings.Cut(rest, "_")
-	if !found || !isHex(id, 2*idBytes) || !isHex(secret, 2*secretBytes) {
-		return "", "", false
-	}
-	return id, secret, true
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥1.24 crashes instead)
-	return hex.EncodeToString(b)
 }
 
 // normaliseHosts lower-cases and checks allow-list entries: a host name or

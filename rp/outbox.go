@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"vidid/internal/apikey"
 )
 
 // Callback is one notification to a relying party.
@@ -44,7 +46,7 @@ func Enqueue(ctx context.Context, tx pgx.Tx, c Callback) (string, error) {
 	if err := tx.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&created); err != nil {
 		return "", fmt.Errorf("enqueue callback: %w", err)
 	}
-	env := Envelope{ID: "evt_" + randomHex(16), Type: c.Event, SessionID: c.SessionID, Created: created.UTC().Truncate(time.Millisecond), Data: data}
+	env := Envelope{ID: "evt_" + apikey.RandomHex(16), Type: c.Event, SessionID: c.SessionID, Created: created.UTC().Truncate(time.Millisecond), Data: data}
 	body, err := json.Marshal(env)
 	if err != nil {
 		return "", fmt.Errorf("enqueue callback: marshal envelope: %w", err)

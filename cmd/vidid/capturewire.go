@@ -45,7 +45,7 @@ func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, 
 // startCapture wires the live capture (WebRTC peers, the capture state
 // machine, evidence, assertions) and the capture page into deps.
 func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool *pgxpool.Pool, sessions *session.PG,
-	verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), error) {
+	verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), *evidence.PG, error) {
 	var ice []pion.ICEServer
 	var pageICE []web.ICEServer
 	if sf.stun != "" {
@@ -58,18 +58,18 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, AnalysisFPS: sf.analysisFPS, MaxCaptureTime: sf.maxCapture + 10*time.Second,
 	}, log, reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	passive, err := livocv.NewPassive(livocv.PassiveConfig{ModelRoot: models})
 	if err != nil {
 		rtc.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	evKey, err := loadKey(sf.secrets, "evidence-key", 32, sf.createSecrets)
 	if err != nil {
 		rtc.Close()
 		passive.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	// After a rotation the old key reads evidence sealed before it, until
 	// the retention job has purged that (--evidence-retention).
@@ -77,13 +77,13 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	if err != nil {
 		rtc.Close()
 		passive.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	ev, err := evidence.NewPG(pool, evKey, evPrev...)
 	if err != nil {
 		rtc.Close()
 		passive.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	capCfg := capture.Config{Challenges: sf.challenges, ChallengeKinds: sf.challengeKinds, MaxDuration: sf.maxCapture, LivenessThreshold: sf.livenessThreshold,
 		SamePersonScore: eng.Threshold().SamePerson}
@@ -95,7 +95,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	if err != nil {
 		rtc.Close()
 		passive.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	deps.Capture = svc
 	go every(ctx, time.Hour, func(ctx context.Context) { // retention of attempt evidence
@@ -115,7 +115,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		_ = svc.Close()
 		_ = rtc.Close()
 		_ = passive.Close()
-	}, nil
+	}, ev, nil
 }
 
 // originOf returns scheme://host[:port] of u.

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // --moderation-tz works without the system's zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -17,11 +17,13 @@ import (
 	"vidid/api"
 	"vidid/assertion"
 	"vidid/capture"
+	"vidid/moderation"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
 	"vidid/store"
 	"vidid/verify"
+	"vidid/web"
 )
 
 func init() {
@@ -47,6 +49,10 @@ type serveFlags struct {
 	livenessThreshold                  float64
 	secrets                            string
 	createSecrets                      bool
+	moderationBand                     float64
+	moderationClaim                    time.Duration
+	moderationHolidays                 string
+	moderationZone                     string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,7 +61,9 @@ Serves vidid: the relying-party API (/v1/sessions, /v1/verify), the
 applicant's capture page (/capture/{token}) with WebRTC signalling, the
 JWKS of the assertion keys (/.well-known/jwks.json), health (/healthz),
 readiness (/readyz: database reachable and models loaded), Prometheus
-metrics (/metrics) and the OpenAPI document (/openapi.json).
+metrics (/metrics), the OpenAPI document (/openapi.json) and the moderator
+UI (/moderation: the queue of sessions a person must decide within one
+working day; accounts are made with 'vidid moderator add').
 
 On start it applies pending database migrations and loads and verifies the
 models; a missing or corrupt model is a start-up error.
@@ -96,8 +104,16 @@ as aborted).`, stderr)
 	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
+	fs.Float64Var(&sf.moderationBand, "moderation-band", 0.05, "a no_match within this many score units under the threshold goes to a moderator instead of counting as a failure (0 = off)")
+	fs.DurationVar(&sf.moderationClaim, "moderation-claim", 30*time.Minute, "how long opening a case reserves it for one moderator")
+	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
+	fs.StringVar(&sf.moderationHolidays, "moderation-holidays", "", "extra days off for the moderation deadline, comma-separated YYYY-MM-DD (Kurban Ait, the yearly day transfers); Kazakhstan's fixed-date holidays are built in")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	cal, err := moderationCalendar(sf.moderationZone, sf.moderationHolidays)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	log := newLogger(stderr, sf.logLevel)
 	l, err := net.Listen("tcp", sf.addr)
@@ -136,7 +152,8 @@ as aborted).`, stderr)
 	}
 	verifier := verify.New(regPG, eng, log)
 	clients := rp.NewClients(pool)
-	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout, Logger: log, Registerer: reg}, auditLog)
+	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout,
+		ModerationBand: sf.moderationBand, Logger: log, Registerer: reg}, auditLog)
 	if err != nil {
 		return err
 	}
@@ -177,11 +194,20 @@ as aborted).`, stderr)
 	deps.JWKS = keys.JWKS
 	go every(ctx, 10*time.Minute, maintainKeys(log, keys, sf.keyMaxAge))
 	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
-	closeCapture, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
+	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
 		return err
 	}
 	defer closeCapture()
+	queue, err := moderation.NewQueue(pool, moderation.Config{Calendar: cal, ClaimTTL: sf.moderationClaim}, sessions, regPG, ev, auditLog, log)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := queue.Register(reg); err != nil {
+		return err
+	}
+	deps.Moderation, deps.Moderators = queue, moderation.NewModerators(pool, auditLog)
+	deps.ModerationPages = api.ModerationPages{Render: web.ModerationPage, CSP: web.ModerationCSP}
 
 	checks := []api.Check{
 		{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }},
@@ -199,6 +225,20 @@ as aborted).`, stderr)
 	log.Info("serving", "addr", l.Addr().String(), "public_url", sf.publicURL)
 	fmt.Fprintf(stdout, "vidid serving on http://%s\n", l.Addr())
 	return srv.Serve(ctx, l)
+}
+
+// moderationCalendar is Kazakhstan's working week and fixed-date holidays
+// in zone, plus the extra days off given.
+func moderationCalendar(zone, extra string) (moderation.Calendar, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return moderation.Calendar{}, fmt.Errorf("--moderation-tz: %v", err)
+	}
+	days, err := moderation.ParseHolidays(strings.Join(moderation.KazakhstanHolidays, ",") + "," + extra)
+	if err != nil {
+		return moderation.Calendar{}, fmt.Errorf("--moderation-holidays: %v", err)
+	}
+	return moderation.Calendar{Location: loc, Holidays: days}, nil
 }
 
 func hostOf(u string) string {

@@ -1,0 +1,332 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"vidid/moderation"
+	"vidid/session"
+)
+
+// ModerationQueue is what the moderator pages need from the queue
+// (moderation.Queue).
+type ModerationQueue interface {
+	List(ctx context.Context, limit int) ([]moderation.CaseSummary, error)
+	Stats(ctx context.Context) (moderation.Stats, error)
+	Open(ctx context.Context, mod moderation.Moderator, sessionID string) (moderation.Case, error)
+	RegisterPhoto(ctx context.Context, mod moderation.Moderator, sessionID string) ([]byte, string, error)
+	Frame(ctx context.Context, mod moderation.Moderator, sessionID string, attempt int, kind string, i int) ([]byte, error)
+	Decide(ctx context.Context, mod moderation.Moderator, sessionID string, approved bool, note string) (session.Session, error)
+	Release(ctx context.Context, mod moderation.Moderator, sessionID string) error
+}
+
+// ModeratorAuth authenticates moderators by access token
+// (moderation.Moderators).
+type ModeratorAuth interface {
+	Authenticate(ctx context.Context, token string) (moderation.Moderator, error)
+}
+
+// ModerationPages renders the moderator UI (web.ModerationPage).
+type ModerationPages struct {
+	Render func(w io.Writer, page string, data any) error
+	// CSP is the Content-Security-Policy of those pages.
+	CSP string
+}
+
+func init() {
+	extraMappings = append(extraMappings,
+		errorMapping{moderation.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "The moderator access token is not valid."},
+		errorMapping{moderation.ErrNotFound, http.StatusNotFound, "unknown_case", "No such case."},
+		errorMapping{moderation.ErrNotInQueue, http.StatusConflict, "not_in_queue", "This session is not waiting for a moderator: it has been decided, or was never sent to moderation."},
+		errorMapping{moderation.ErrClaimed, http.StatusConflict, "claimed", "Another moderator is reviewing this case."},
+		errorMapping{moderation.ErrNotClaimed, http.StatusConflict, "not_claimed", "You do not have this case open (or your review time ran out): open it again from the queue."},
+		errorMapping{moderation.ErrNoteRequired, http.StatusBadRequest, "note_required", "A rejection needs a note saying why."},
+		errorMapping{moderation.ErrNoEvidence, http.StatusNotFound, "no_evidence", "Those frames are not stored (none were kept, or the retention period has passed)."},
+		errorMapping{moderation.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "The request is not valid."},
+	)
+}
+
+const (
+	moderatorKey    = "vidid.moderator"
+	moderatorCookie = "vidid_moderator"
+	moderationRoot  = "/moderation"
+)
+
+func (s *Server) moderationRoutes() {
+	if s.deps.Moderation == nil || s.deps.Moderators == nil {
+		return
+	}
+	g := s.e.Group(moderationRoot, s.moderationHeaders)
+	g.GET("/login", s.modLoginPage)
+	g.POST("/login", s.modLogin, s.sameOrigin)
+	g.POST("/logout", s.modLogout, s.sameOrigin)
+	g.GET("", s.modQueue, s.requireModerator)
+	g.GET("/cases/:id", s.modCase, s.requireModerator)
+	g.GET("/cases/:id/register-photo", s.modRegisterPhoto, s.requireModerator)
+	g.GET("/cases/:id/attempts/:n/:kind/:i", s.modFrame, s.requireModerator)
+	g.POST("/cases/:id/decision", s.modDecide, s.sameOrigin, s.requireModerator)
+	g.POST("/cases/:id/release", s.modRelease, s.sameOrigin, s.requireModerator)
+	s.e.GET("/v1/moderation/cases", s.modQueueJSON, s.requireModerator)
+}
+
+// moderationHeaders: nothing a moderator sees may be cached (biometric
+// data), framed or given scripts.
+func (s *Server) moderationHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-store")
+		if s.deps.ModerationPages.CSP != "" {
+			h.Set("Content-Security-Policy", s.deps.ModerationPages.CSP)
+		}
+		err := next(c)
+		if err != nil && wantsHTML(c) && !c.Response().Committed {
+			return s.modErrorPage(c, err)
+		}
+		return err
+	}
+}
+
+func wantsHTML(c echo.Context) bool {
+	r := c.Request()
+	return strings.HasPrefix(r.URL.Path, moderationRoot) && !strings.Contains(r.URL.Path, "/attempts/") &&
+		!strings.HasSuffix(r.URL.Path, "/register-photo") && r.Header.Get(echo.HeaderAuthorization) == ""
+}
+
+// sameOrigin refuses state-changing requests from other sites (the cookie
+// is SameSite=Strict as well; this also covers older browsers).
+func (s *Server) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			return newError(http.StatusForbidden, "cross_site", "Requests from other sites are refused.")
+		}
+		if o := r.Header.Get(echo.HeaderOrigin); o != "" {
+			u, err := url.Parse(o)
+			if err != nil || u.Host != r.Host {
+				return newError(http.StatusForbidden, "cross_site", "Requests from other sites are refused.")
+			}
+		}
+		return next(c)
+	}
+}
+
+// requireModerator authenticates by the session cookie set at sign-in, or
+// "Authorization: Bearer vmod_…" for tools. A page request without valid
+// credentials goes to the sign-in page.
+func (s *Server) requireModerator(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		token, bearer := strings.CutPrefix(r.Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !bearer {
+			if ck, err := r.Cookie(moderatorCookie); err == nil {
+				token = ck.Value
+			}
+		}
+		m, err := s.deps.Moderators.Authenticate(r.Context(), token)
+		if err != nil {
+			if errors.Is(err, moderation.ErrUnauthorized) && !bearer && r.Method == http.MethodGet && wantsHTML(c) {
+				return c.Redirect(http.StatusSeeOther, moderationRoot+"/login")
+			}
+			if bearer {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="vidid moderation", error="invalid_token"`)
+			}
+			return err
+		}
+		c.Set(moderatorKey, m)
+		return next(c)
+	}
+}
+
+func moderatorOf(c echo.Context) moderation.Moderator {
+	return c.Get(moderatorKey).(moderation.Moderator)
+}
+
+func (s *Server) modRender(c echo.Context, status int, page string, data any) error {
+	var buf bytes.Buffer
+	if err := s.deps.ModerationPages.Render(&buf, page, data); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// ModMessage is the data of the moderator "message" page.
+type ModMessage struct {
+	Moderator string
+	Title     string
+	Message   string
+	Status    int
+}
+
+func (s *Server) modErrorPage(c echo.Context, err error) error {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "moderation request failed", "path", c.Path(), "err", err)
+	}
+	var who string
+	if m, ok := c.Get(moderatorKey).(moderation.Moderator); ok {
+		who = m.Name
+	}
+	msg := e.Message
+	var ce *moderation.ClaimError
+	if errors.As(err, &ce) {
+		msg = "This case is being reviewed by " + ce.By + " until " + ce.Until.UTC().Format("15:04 MST") + "."
+	}
+	return s.modRender(c, e.Status, "message", ModMessage{Moderator: who, Title: http.StatusText(e.Status), Message: msg, Status: e.Status})
+}
+
+// ModLogin is the data of the sign-in page.
+type ModLogin struct{ Error string }
+
+func (s *Server) modLoginPage(c echo.Context) error {
+	return s.modRender(c, http.StatusOK, "login", ModLogin{})
+}
+
+func (s *Server) modLogin(c echo.Context) error {
+	token := strings.TrimSpace(c.FormValue("token"))
+	m, err := s.deps.Moderators.Authenticate(c.Request().Context(), token)
+	if errors.Is(err, moderation.ErrUnauthorized) {
+		s.log.InfoContext(c.Request().Context(), "moderator sign-in refused", "remote", c.RealIP())
+		return s.modRender(c, http.StatusUnauthorized, "login", ModLogin{Error: "That access token is not valid (or the account is disabled)."})
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: moderatorCookie, Value: token, Path: moderationRoot, HttpOnly: true,
+		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+	s.log.InfoContext(c.Request().Context(), "moderator signed in", "moderator_id", m.ID)
+	return c.Redirect(http.StatusSeeOther, moderationRoot)
+}
+
+func (s *Server) modLogout(c echo.Context) error {
+	c.SetCookie(&http.Cookie{Name: moderatorCookie, Value: "", Path: moderationRoot, HttpOnly: true,
+		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	return c.Redirect(http.StatusSeeOther, moderationRoot+"/login")
+}
+
+// ModQueue is the data of the queue page.
+type ModQueue struct {
+	Moderator   string
+	ModeratorID string
+	Stats       moderation.Stats
+	Cases       []moderation.CaseSummary
+	Now         time.Time
+	// Notice reports the last action ("Case … approved").
+	Notice string
+}
+
+func (s *Server) modQueue(c echo.Context) error {
+	ctx := c.Request().Context()
+	m := moderatorOf(c)
+	cases, err := s.deps.Moderation.List(ctx, 500)
+	if err != nil {
+		return err
+	}
+	st, err := s.deps.Moderation.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	notice := ""
+	switch c.QueryParam("done") {
+	case "approved":
+		notice = "Case approved: the applicant can now receive the certificate, and the relying party has been notified."
+	case "rejected":
+		notice = "Case rejected: the relying party has been notified."
+	case "released":
+		notice = "Case returned to the queue."
+	}
+	return s.modRender(c, http.StatusOK, "queue", ModQueue{Moderator: m.Name, ModeratorID: m.ID, Stats: st, Cases: cases, Now: time.Now(), Notice: notice})
+}
+
+type modQueueResponse struct {
+	Stats moderation.Stats         `json:"stats"`
+	Cases []moderation.CaseSummary `json:"cases"`
+}
+
+func (s *Server) modQueueJSON(c echo.Context) error {
+	ctx := c.Request().Context()
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	cases, err := s.deps.Moderation.List(ctx, limit)
+	if err != nil {
+		return err
+	}
+	st, err := s.deps.Moderation.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, modQueueResponse{Stats: st, Cases: cases})
+}
+
+// ModCase is the data of the case page.
+type ModCase struct {
+	Moderator string
+	Case      moderation.Case
+	// Base is the case's URL path, for its images and forms.
+	Base string
+	Now  time.Time
+}
+
+func (s *Server) modCase(c echo.Context) error {
+	m := moderatorOf(c)
+	cs, err := s.deps.Moderation.Open(c.Request().Context(), m, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.modRender(c, http.StatusOK, "case", ModCase{Moderator: m.Name, Case: cs, Base: moderationRoot + "/cases/" + cs.SessionID, Now: time.Now()})
+}
+
+func (s *Server) modRegisterPhoto(c echo.Context) error {
+	b, typ, err := s.deps.Moderation.RegisterPhoto(c.Request().Context(), moderatorOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, typ, b)
+}
+
+func (s *Server) modFrame(c echo.Context) error {
+	n, err1 := strconv.Atoi(c.Param("n"))
+	i, err2 := strconv.Atoi(strings.TrimSuffix(c.Param("i"), ".jpg"))
+	if err1 != nil || err2 != nil {
+		return toError(moderation.ErrInvalidRequest)
+	}
+	b, err := s.deps.Moderation.Frame(c.Request().Context(), moderatorOf(c), c.Param("id"), n, c.Param("kind"), i)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/jpeg", b)
+}
+
+func (s *Server) modDecide(c echo.Context) error {
+	var approved bool
+	switch c.FormValue("decision") {
+	case "approve":
+		approved = true
+	case "reject":
+	default:
+		return newError(http.StatusBadRequest, "invalid_request", "Choose approve or reject.")
+	}
+	if _, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, c.FormValue("note")); err != nil {
+		return err
+	}
+	done := "rejected"
+	if approved {
+		done = "approved"
+	}
+	return c.Redirect(http.StatusSeeOther, moderationRoot+"?done="+done)
+}
+
+func (s *Server) modRelease(c echo.Context) error {
+	if err := s.deps.Moderation.Release(c.Request().Context(), moderatorOf(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, moderationRoot+"?done=released")
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"vidid/moderation"
+	"vidid/store"
+)
+
+func init() {
+	addCommand(command{name: "moderator", summary: "moderator accounts: add, list, disable", run: runModerator})
+}
+
+func runModerator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("moderator", "moderator add --name NAME [--token-file FILE] | list | disable ID", `
+Manages the accounts of the people who decide the moderation queue
+(sessions whose face match was just under the threshold, whose register
+photo is unusable, or whose applicant was locked out repeatedly). They
+sign in at /moderation with an access token.
+
+  add --name NAME   creates an account and prints its access token ONCE
+                    (only its hash is stored; a lost token means disabling
+                    the account and adding a new one). With --token-file
+                    the token is written to that file (mode 0600) instead,
+                    and an existing file is left alone: the command then
+                    does nothing, so scripts may run it every time.
+  list              lists the accounts (id, name, created, disabled).
+  disable ID        stops an account from signing in; cases it had open
+                    return to the queue at once.
+
+Creating and disabling accounts are recorded in the audit log.`, stderr)
+	name := fs.String("name", "", "the moderator's full `name`, shown in the queue and kept with each decision")
+	tokenFile := fs.String("token-file", "", "write the new token to this `file` instead of printing it")
+	asJSON := fs.Bool("json", false, "print JSON")
+	var db dbFlags
+	var sec secretFlags
+	db.add(fs)
+	sec.add(fs)
+	if len(args) == 0 {
+		return fmt.Errorf("%w: want 'moderator add|list|disable'", errUsage)
+	}
+	sub, rest := args[0], args[1:]
+	if sub == "-h" || sub == "--help" {
+		return parse(fs, args)
+	}
+	var id string
+	if sub == "disable" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return fmt.Errorf("%w: moderator disable needs an ID (see 'vidid moderator list')", errUsage)
+		}
+		id, rest = rest[0], rest[1:]
+	}
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected %q", errUsage, fs.Arg(0))
+	}
+	switch sub {
+	case "add":
+		if strings.TrimSpace(*name) == "" {
+			return fmt.Errorf("%w: moderator add needs --name", errUsage)
+		}
+		if *tokenFile != "" {
+			if _, err := os.Stat(*tokenFile); err == nil {
+				fmt.Fprintf(stdout, "moderator token already in %s; nothing to do\n", *tokenFile)
+				return nil
+			}
+		}
+	case "list", "disable":
+	default:
+		return fmt.Errorf("%w: unknown subcommand %q (add, list, disable)", errUsage, sub)
+	}
+
+	pool, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	auditLog, err := openAuditLog(sec.dir, sec.create)
+	if err != nil {
+		return err
+	}
+	mods := moderation.NewModerators(pool, auditLog)
+	switch sub {
+	case "add":
+		m, token, err := mods.Create(ctx, *name)
+		if err != nil {
+			return err
+		}
+		if *tokenFile != "" {
+			if err := writeSecretFile(*tokenFile, token); err != nil {
+				// The account exists but its token is lost: take it back.
+				_ = mods.Disable(ctx, m.ID)
+				return err
+			}
+			if *asJSON {
+				return json.NewEncoder(stdout).Encode(map[string]string{"id": m.ID, "name": m.Name, "token_file": *tokenFile})
+			}
+			fmt.Fprintf(stdout, "moderator %s (%s) added; token written to %s\n", m.ID, m.Name, *tokenFile)
+			return nil
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(map[string]string{"id": m.ID, "name": m.Name, "token": token})
+		}
+		fmt.Fprintf(stdout, "moderator id  %s\nname          %s\naccess token  %s\n\nGive the token to the moderator now: it is not shown again. They sign in at /moderation.\n", m.ID, m.Name, token)
+		return nil
+	case "disable":
+		if err := mods.Disable(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "moderator %s disabled\n", id)
+		return nil
+	}
+	list, err := mods.List(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(list)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSTATE")
+	for _, m := range list {
+		state := "active"
+		if m.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Name, m.CreatedAt.UTC().Format("2006-01-02 15:04"), state)
+	}
+	return tw.Flush()
+}
+
+// writeSecretFile writes s to a new file readable by its owner only,
+// atomically (a half-written token file never exists).
+func writeSecretFile(path, s string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-*")
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(s + "\n"); err != nil {
+		tmp.Close()
+		return fmt.Errorf("token file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil { // fails if path appeared meanwhile
+		return fmt.Errorf("token file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"vidid/internal/pgtest"
+	"vidid/moderation"
+)
+
+func TestModeratorCommand(t *testing.T) {
+	pool := pgtest.New(t)
+	url := pgtest.URL(t)
+	secrets := t.TempDir()
+	cli := func(args ...string) (int, string) {
+		t.Helper()
+		code, out, errs := runCLI(t, append(args, "--db", url, "--secrets", secrets)...)
+		return code, out + errs
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"moderator", "add"}, "needs --name"},
+		{[]string{"moderator", "disable"}, "needs an ID"},
+		{[]string{"moderator", "promote"}, "unknown subcommand"},
+		{[]string{"moderator", "list", "extra"}, "unexpected"},
+	} {
+		if code, out, errs := runCLI(t, tc.args...); code != 2 || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%v: exit %d, output lacks %q: %s%s", tc.args, code, tc.want, out, errs)
+		}
+	}
+	if code, out, errs := runCLI(t, "moderator", "--help"); code != 0 || !strings.Contains(out+errs, "access token") {
+		t.Errorf("--help: exit %d: %s", code, out)
+	}
+
+	code, out := cli("moderator", "add", "--name", "Aliya Seitkali")
+	token := regexp.MustCompile(`vmod_[0-9a-f]{16}_[0-9a-f]{64}`).FindString(out)
+	if code != 0 || token == "" {
+		t.Fatalf("add: exit %d: %s", code, out)
+	}
+	mods := moderation.NewModerators(pool, nil)
+	m, err := mods.Authenticate(context.Background(), token)
+	if err != nil || m.Name != "Aliya Seitkali" {
+		t.Fatalf("the printed token does not sign in: %+v, %v", m, err)
+	}
+
+	// --token-file: written once (0600), then left alone.
+	file := filepath.Join(t.TempDir(), "sub", "demo-token")
+	if code, out := cli("moderator", "add", "--name", "Demo", "--token-file", file); code != 0 || strings.Contains(out, "vmod_") {
+		t.Fatalf("add --token-file: exit %d: %s", code, out)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v", st.Mode().Perm())
+	}
+	if _, err := mods.Authenticate(context.Background(), strings.TrimSpace(string(b))); err != nil {
+		t.Fatalf("token from the file: %v", err)
+	}
+	if code, out := cli("moderator", "add", "--name", "Demo", "--token-file", file); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("second add --token-file: exit %d: %s", code, out)
+	}
+
+	code, out = cli("moderator", "list")
+	if code != 0 || strings.Count(out, "active") != 2 || !strings.Contains(out, m.ID) {
+		t.Fatalf("list: exit %d: %s", code, out)
+	}
+	if code, out := cli("moderator", "disable", m.ID); code != 0 {
+		t.Fatalf("disable: exit %d: %s", code, out)
+	}
+	if _, err := mods.Authenticate(context.Background(), token); err == nil {
+		t.Fatal("a disabled moderator still signs in")
+	}
+	if code, out := cli("moderator", "disable", "0123456789abcdef"); code == 0 || !strings.Contains(out, "not found") {
+		t.Errorf("disable unknown: exit %d: %s", code, out)
+	}
+	if code, out := cli("moderator", "list"); code != 0 || !strings.Contains(out, "disabled") {
+		t.Errorf("list after disable: exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,381 @@
+package moderation_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"vidid/audit"
+	"vidid/evidence"
+	"vidid/internal/pgtest"
+	"vidid/internal/testenv"
+	"vidid/moderation"
+	"vidid/register"
+	"vidid/rp"
+	"vidid/session"
+)
+
+type env struct {
+	t        *testing.T
+	ctx      context.Context
+	pool     *pgxpool.Pool
+	audit    *audit.Log
+	sessions *session.PG
+	register *register.PG
+	evidence *evidence.PG
+	mods     *moderation.Moderators
+	clientID string
+	photo    []byte
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	al, err := audit.New(audit.Config{SubjectKey: bytes.Repeat([]byte{3}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID, _, _, err := rp.NewClients(pool).Create(ctx, "e-gov portal", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := session.NewPG(pool, session.Config{ModerationBand: 0.05}, al)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := register.NewPG(pool, bytes.Repeat([]byte{4}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := evidence.NewPG(pool, bytes.Repeat([]byte{5}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(testenv.DataDir(t), "faces", "faceapi-amy")
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	photo, err := os.ReadFile(filepath.Join(dir, ents[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if rep, err := audit.Verify(context.Background(), pool); err != nil {
+			t.Errorf("audit chain after test: %v (%+v)", err, rep)
+		}
+	})
+	return &env{t: t, ctx: ctx, pool: pool, audit: al, sessions: st, register: reg, evidence: ev,
+		mods: moderation.NewModerators(pool, al), clientID: clientID, photo: photo}
+}
+
+func (e *env) queue(cfg moderation.Config) *moderation.Queue {
+	e.t.Helper()
+	q, err := moderation.NewQueue(e.pool, cfg, e.sessions, e.register, e.evidence, e.audit, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return q
+}
+
+// citizen puts a register record with the real photo and returns the IIN.
+func (e *env) citizen(serial int) string {
+	e.t.Helper()
+	iin, err := register.GenerateIIN(time.Date(1991, 3, 4, 0, 0, 0, 0, time.UTC), false, serial)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.register.Put(e.ctx, register.Citizen{IIN: iin, Surname: "Amanova", GivenName: "Aigerim", Photo: e.photo}); err != nil {
+		e.t.Fatal(err)
+	}
+	return iin
+}
+
+// toModeration runs one attempt that sends a session for iin to the
+// queue with result r, keeping frames as evidence when given.
+func (e *env) toModeration(iin string, r session.Result, frames [][]byte) string {
+	e.t.Helper()
+	s, tok, err := e.sessions.Create(e.ctx, session.CreateRequest{ClientID: e.clientID, IIN: iin,
+		CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/back"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.sessions.RecordConsent(e.ctx, tok, "ru", true); err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.sessions.StartAttempt(e.ctx, s.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if frames != nil {
+		if r.EvidenceRef, err = e.evidence.Save(e.ctx, a.ID, evidence.KindBest, frames); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	s, err = e.sessions.FinishAttempt(e.ctx, a.ID, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if s.State != session.StateModeration {
+		e.t.Fatalf("session went to %s, not moderation", s.State)
+	}
+	return s.ID
+}
+
+func (e *env) moderator(name string) moderation.Moderator {
+	e.t.Helper()
+	m, _, err := e.mods.Create(e.ctx, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+func (e *env) count(sql string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.pool.QueryRow(e.ctx, sql, args...).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+func TestReviewAndDecide(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.ctx
+	// Every day a working day: a case is due exactly 24 h after it entered.
+	q := e.queue(moderation.Config{Calendar: moderation.Calendar{Weekend: []time.Weekday{}}})
+	near := e.toModeration(e.citizen(1), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.67, Threshold: 0.7,
+		ThresholdVersion: "t1", Model: "m1", LivenessScore: 0.9}, [][]byte{e.photo})
+	regPhoto := e.toModeration(e.citizen(2), session.Result{Outcome: session.OutcomeError, Reason: session.ReasonRegisterPhotoUnusable}, nil)
+	alice, bob := e.moderator("Alice Moderator"), e.moderator("Bob Moderator")
+
+	list, err := q.List(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].SessionID != near || list[1].SessionID != regPhoto {
+		t.Fatalf("queue = %+v, want the two cases oldest first", list)
+	}
+	c0 := list[0]
+	if c0.Why != moderation.WhyNearThreshold || c0.Reason != session.ReasonNoMatch || c0.BestMatchScore == nil || *c0.BestMatchScore != 0.67 ||
+		c0.ClientName != "e-gov portal" || c0.IINMasked == "" || c0.Attempts != 1 || !c0.Due.Equal(c0.EnteredAt.Add(24*time.Hour)) ||
+		c0.Overdue || c0.ClaimedBy != "" {
+		t.Errorf("first case = %+v", c0)
+	}
+	if list[1].Why != moderation.WhyRegisterPhoto || list[1].BestMatchScore != nil {
+		t.Errorf("second case = %+v", list[1])
+	}
+
+	// Nothing is shown before an (audited) opening.
+	if _, err := q.Frame(ctx, alice, near, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("frame before opening: %v, want ErrNotClaimed", err)
+	}
+	if _, _, err := q.RegisterPhoto(ctx, alice, near); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("register photo before opening: %v, want ErrNotClaimed", err)
+	}
+	c, err := q.Open(ctx, alice, near)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Attempts) != 1 || c.Attempts[0].BestFrames != 1 || c.Attempts[0].ClipFrames != 0 || c.Attempts[0].MatchScore == nil ||
+		*c.Attempts[0].MatchScore != 0.67 || c.Attempts[0].Model != "m1" || c.Attempts[0].Counted {
+		t.Errorf("attempts = %+v", c.Attempts)
+	}
+	if c.Citizen.Surname != "Amanova" || !c.Citizen.HasPhoto || c.Citizen.BirthDate.Year() != 1991 || c.ClaimedBy != alice.Name {
+		t.Errorf("case = %+v", c)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'case_opened' AND session_id = $1 AND data->>'moderator_id' = $2`, near, alice.ID); n != 1 {
+		t.Errorf("%d case_opened audit records, want 1", n)
+	}
+
+	// A second moderator can neither open nor see it while Alice holds it.
+	var ce *moderation.ClaimError
+	if _, err := q.Open(ctx, bob, near); !errors.As(err, &ce) || ce.By != alice.Name || !errors.Is(err, moderation.ErrClaimed) {
+		t.Fatalf("Bob opens Alice's case: %v", err)
+	}
+	if _, err := q.Frame(ctx, bob, near, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("Bob reads a frame: %v", err)
+	}
+	if _, err := q.Decide(ctx, bob, near, true, ""); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("Bob decides: %v", err)
+	}
+
+	got, err := q.Frame(ctx, alice, near, 1, moderation.FramesBest, 0)
+	if err != nil || !bytes.Equal(got, e.photo) {
+		t.Fatalf("frame: %d bytes, %v", len(got), err)
+	}
+	for _, tc := range []struct {
+		attempt, i int
+		kind       string
+		want       error
+	}{{1, 1, moderation.FramesBest, moderation.ErrNoEvidence}, {2, 0, moderation.FramesBest, moderation.ErrNoEvidence},
+		{1, 0, moderation.FramesClip, moderation.ErrNoEvidence}, {1, 0, "raw", moderation.ErrInvalidRequest}, {0, 0, moderation.FramesBest, moderation.ErrInvalidRequest}} {
+		if _, err := q.Frame(ctx, alice, near, tc.attempt, tc.kind, tc.i); !errors.Is(err, tc.want) {
+			t.Errorf("Frame(%d, %s, %d) = %v, want %v", tc.attempt, tc.kind, tc.i, err, tc.want)
+		}
+	}
+	if p, typ, err := q.RegisterPhoto(ctx, alice, near); err != nil || !bytes.Equal(p, e.photo) || typ != http.DetectContentType(e.photo) {
+		t.Fatalf("register photo: %d bytes %q, %v", len(p), typ, err)
+	}
+	if list, _ := q.List(ctx, 0); list[0].ClaimedBy != alice.Name || list[0].ClaimedUntil == nil {
+		t.Errorf("the queue does not show Alice's claim: %+v", list[0])
+	}
+
+	if _, err := q.Decide(ctx, alice, near, false, "  "); !errors.Is(err, moderation.ErrNoteRequired) {
+		t.Fatalf("rejection without a note: %v", err)
+	}
+	s, err := q.Decide(ctx, alice, near, true, "same person; glasses")
+	if err != nil || s.State != session.StateApproved {
+		t.Fatalf("approve: %v, %v", s.State, err)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'moderation_decision' AND session_id = $1 AND data->>'moderator_id' = $2`, near, alice.ID); n != 1 {
+		t.Errorf("%d moderation_decision audit records, want 1", n)
+	}
+	if n := e.count(`SELECT count(*) FROM rp_callbacks WHERE session_id = $1 AND convert_from(body, 'UTF8')::jsonb->'data'->>'state' = 'approved'`, near); n != 1 {
+		t.Errorf("%d 'approved' callbacks for the relying party, want 1", n)
+	}
+	if _, err := q.Open(ctx, alice, near); !errors.Is(err, moderation.ErrNotInQueue) {
+		t.Fatalf("open a decided case: %v", err)
+	}
+	if _, err := q.Decide(ctx, alice, near, false, "changed my mind"); !errors.Is(err, moderation.ErrNotInQueue) {
+		t.Fatalf("decide twice: %v", err)
+	}
+	if _, err := q.Frame(ctx, alice, near, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotInQueue) {
+		t.Fatalf("frame of a decided case: %v", err)
+	}
+
+	// A lapsed claim can be taken over; a released one is free.
+	if _, err := q.Open(ctx, alice, regPhoto); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE sessions SET claimed_until = now() - interval '1 second' WHERE id = $1`, regPhoto); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Frame(ctx, alice, regPhoto, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("frame after the claim lapsed: %v", err)
+	}
+	if _, err := q.Open(ctx, bob, regPhoto); err != nil {
+		t.Fatalf("Bob takes over a lapsed claim: %v", err)
+	}
+	if err := q.Release(ctx, bob, regPhoto); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := q.List(ctx, 0); len(list) != 1 || list[0].ClaimedBy != "" {
+		t.Errorf("after release: %+v", list)
+	}
+	s, err = q.Decide(ctx, bob, regPhoto, false, "x")
+	if !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("decide a released case: %v, %v", s.State, err)
+	}
+	if _, err := q.Open(ctx, bob, "not-a-uuid"); !errors.Is(err, moderation.ErrNotFound) {
+		t.Errorf("open a malformed id: %v", err)
+	}
+	if _, err := q.Open(ctx, bob, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, moderation.ErrNotFound) {
+		t.Errorf("open an unknown id: %v", err)
+	}
+}
+
+func TestStatsAndMetrics(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	q := e.queue(moderation.Config{Calendar: moderation.Calendar{Weekend: []time.Weekday{}}, Now: clock})
+	reg := prometheus.NewPedanticRegistry()
+	if err := q.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "vidid_moderation_queue_cases"); err != nil || n != 1 {
+		t.Fatalf("gauge: %d, %v", n, err)
+	}
+	if v := testutil.ToFloat64(gaugeOf(t, reg, "vidid_moderation_queue_cases")); v != 0 {
+		t.Errorf("empty queue reports %v cases", v)
+	}
+	e.toModeration(e.citizen(3), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.66, Threshold: 0.7}, nil)
+	st, err := q.Stats(e.ctx)
+	if err != nil || st.Cases != 1 || st.Overdue != 0 || st.Oldest.IsZero() {
+		t.Fatalf("stats = %+v, %v", st, err)
+	}
+	now = now.Add(25 * time.Hour)
+	if st, _ := q.Stats(e.ctx); st.Overdue != 1 {
+		t.Errorf("a day later: %+v, want 1 overdue", st)
+	}
+	if list, _ := q.List(e.ctx, 0); !list[0].Overdue {
+		t.Errorf("a day later the case is not overdue: %+v", list[0])
+	}
+	if v := testutil.ToFloat64(gaugeOf(t, reg, "vidid_moderation_queue_overdue_cases")); v != 1 {
+		t.Errorf("overdue gauge %v, want 1", v)
+	}
+}
+
+// gaugeOf returns a collector holding the current value of one gauge.
+func gaugeOf(t *testing.T, g prometheus.Gatherer, name string) prometheus.Gauge {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			gg := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: "copy"})
+			gg.Set(mf.GetMetric()[0].GetGauge().GetValue())
+			return gg
+		}
+	}
+	t.Fatalf("no %s", name)
+	return nil
+}
+
+func TestModerators(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.ctx
+	m, token, err := e.mods.Create(ctx, "  Dana  ")
+	if err != nil || m.Name != "Dana" {
+		t.Fatalf("Create = %+v, %v", m, err)
+	}
+	got, err := e.mods.Authenticate(ctx, token)
+	if err != nil || got.ID != m.ID || got.Name != "Dana" {
+		t.Fatalf("Authenticate = %+v, %v", got, err)
+	}
+	_, other, _ := e.mods.Create(ctx, "Erlan")
+	forged := token[:len(token)-64] + other[len(other)-64:] // Dana's id, Erlan's secret
+	for _, bad := range []string{"", "vmod_", token + "0", forged, "vidid_" + token[5:]} {
+		if _, err := e.mods.Authenticate(ctx, bad); !errors.Is(err, moderation.ErrUnauthorized) {
+			t.Errorf("Authenticate(%.20q…) = %v, want ErrUnauthorized", bad, err)
+		}
+	}
+	for _, bad := range []string{"", "   ", string(bytes.Repeat([]byte{'a'}, 201)), "tab\there"} {
+		if _, _, err := e.mods.Create(ctx, bad); !errors.Is(err, moderation.ErrInvalidRequest) {
+			t.Errorf("Create(%q) = %v, want ErrInvalidRequest", bad, err)
+		}
+	}
+	if err := e.mods.Disable(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.mods.Disable(ctx, m.ID); err != nil {
+		t.Fatalf("disable twice: %v", err)
+	}
+	if _, err := e.mods.Authenticate(ctx, token); !errors.Is(err, moderation.ErrUnauthorized) {
+		t.Errorf("disabled moderator signs in: %v", err)
+	}
+	if err := e.mods.Disable(ctx, "0123456789abcdef"); !errors.Is(err, moderation.ErrNotFound) {
+		t.Errorf("disable unknown: %v", err)
+	}
+	list, err := e.mods.List(ctx)
+	if err != nil || len(list) != 2 || !list[0].Disabled || list[1].Disabled {
+		t.Errorf("List = %+v, %v", list, err)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'moderator_changed'`); n != 3 {
+		t.Errorf("%d moderator_changed audit records, want 3 (two created, one disabled)", n)
+	}
+}
