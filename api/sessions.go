@@ -21,6 +21,19 @@ type Sessions interface {
 	RecordConsent(ctx context.Context, token, lang string, accepted bool) error
 }
 
+// Next is where the applicant's browser goes on to, and the form fields it
+// posts there (the assertion, for the CA).
+type Next struct {
+	URL    string            `json:"url"`
+	Method string            `json:"method"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Handover issues the assertion of a session a moderator approved, once.
+type Handover interface {
+	Handover(ctx context.Context, token string) (Next, error)
+}
+
 // Capture answers a browser's WebRTC offer for a session token and runs the
 // attempt in the background.
 type Capture interface {
@@ -35,6 +48,8 @@ func init() {
 		errorMapping{session.ErrSessionClosed, http.StatusGone, "closed", "The verification session is closed; start a new application."},
 		errorMapping{session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", "An attempt is already running for this session."},
 		errorMapping{session.ErrConsentRequired, http.StatusForbidden, "consent_required", "Consent is required before the camera starts."},
+		errorMapping{session.ErrNotApproved, http.StatusConflict, "not_approved", "This session was not approved by a moderator."},
+		errorMapping{session.ErrHandedOver, http.StatusGone, "handed_over", "The approval was already used to continue to the certificate; start a new application if you did not finish."},
 		errorMapping{session.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "The request is not valid."},
 	)
 }
@@ -49,6 +64,9 @@ func (s *Server) sessionRoutes() {
 	s.e.GET("/v1/capture/:token/status", s.captureStatus)
 	if s.deps.Capture != nil {
 		s.e.POST("/v1/capture/:token/offer", s.offer)
+	}
+	if s.deps.Handover != nil {
+		s.e.POST("/v1/capture/:token/handover", s.handover)
 	}
 }
 
@@ -180,4 +198,15 @@ func (s *Server) offer(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, sdpMessage{Type: "answer", SDP: answer})
+}
+
+// handover: POST /v1/capture/{token}/handover. The applicant of a session a
+// moderator approved gets their assertion and where to post it (once).
+func (s *Server) handover(c echo.Context) error {
+	next, err := s.deps.Handover.Handover(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, next)
 }

@@ -30,6 +30,11 @@ var (
 	ErrInvalidTransition = errors.New("invalid session state transition")
 	// ErrConsentRequired: capture needs the applicant's recorded consent.
 	ErrConsentRequired = errors.New("consent required before capture")
+	// ErrNotApproved: Handover on a session a moderator has not approved.
+	ErrNotApproved = errors.New("session not approved by a moderator")
+	// ErrHandedOver: the assertion of an approved session was already
+	// handed to the applicant (an approval yields one assertion).
+	ErrHandedOver = errors.New("the approved session's assertion was already handed over")
 	// ErrInvalidRequest: bad input (IIN, URL, TTL, language, result
 	// fields); nothing was written.
 	ErrInvalidRequest = errors.New("invalid session request")

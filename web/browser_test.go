@@ -44,6 +44,10 @@ type fakeAPI struct {
 	consents chan map[string]any
 	offers   chan string
 	enrolled chan url.Values
+	// handovers answers POST …/handover (n counts calls from 1); nil: 404.
+	handovers func(w http.ResponseWriter, n int)
+	nHandover int
+	mu        sync.Mutex
 }
 
 // newFakeAPI serves the capture page for data, the static assets, the
@@ -84,6 +88,17 @@ func newFakeAPI(t *testing.T, data web.CapturePageData, consentStatus int, offer
 		}
 		f.offers <- body.SDP
 		offer(w, body.SDP)
+	})
+	mux.HandleFunc("POST /v1/capture/{token}/handover", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.nHandover++
+		n, h := f.nHandover, f.handovers
+		f.mu.Unlock()
+		if h == nil || r.PathValue("token") != data.Token {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, n)
 	})
 	mux.HandleFunc("POST /ca/enroll", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
@@ -698,4 +713,55 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, step string) {
 	if len(tiny) > 0 {
 		t.Errorf("%s: touch targets under 44px tall: %v", step, tiny)
 	}
+}
+
+// TestBrowserApprovedHandover: the applicant of a session a moderator
+// approved comes back by the same link: no camera, a confirmation, and
+// Continue fetches the assertion (once) and posts it to the CA.
+func TestBrowserApprovedHandover(t *testing.T) {
+	en := loadDicts(t)["en"]
+	browser := newBrowser(t, true)
+	api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Approved: true,
+		ReturnURL: "https://portal.example/back"}, http.StatusNoContent, refuse(500, nil))
+	api.mu.Lock()
+	api.handovers = func(w http.ResponseWriter, n int) {
+		if n == 1 {
+			writeJSON(w, http.StatusOK, map[string]any{"url": api.URL + "/ca/enroll", "method": "POST", "fields": map[string]string{"assertion": "eyJ.approved.sig"}})
+			return
+		}
+		writeJSON(w, http.StatusGone, map[string]any{"error": "handed_over", "message": "used"})
+	}
+	api.mu.Unlock()
+
+	ctx := newTab(t, browser)
+	do(t, ctx, "open page", chromedp.Navigate(api.URL+"/capture/"+testToken))
+	waitText(t, ctx, "#message-title", en["result.approved.title"])
+	if !shown(t, ctx, "#continue") || shown(t, ctx, "#retry") {
+		t.Error("the approved page should offer Continue and no retry")
+	}
+	if !cameraOff(t, ctx) {
+		t.Error("the camera was turned on for an approved session")
+	}
+	noMore(t, api.offers, "offer")
+	api.mu.Lock()
+	calls := api.nHandover
+	api.mu.Unlock()
+	if calls != 0 {
+		t.Fatal("the assertion was fetched before the applicant pressed Continue")
+	}
+	click(t, ctx, "continue")
+	if form := recv(t, api.enrolled, "enrolment"); form.Get("assertion") != "eyJ.approved.sig" {
+		t.Fatalf("the CA got %v", form)
+	}
+
+	// The link again: the hand-over was used.
+	ctx = newTab(t, browser)
+	do(t, ctx, "open page again", chromedp.Navigate(api.URL+"/capture/"+testToken))
+	waitText(t, ctx, "#message-title", en["result.approved.title"])
+	click(t, ctx, "continue")
+	waitText(t, ctx, "#message-title", en["error.handed_over.title"])
+	if !shown(t, ctx, "#return") || shown(t, ctx, "#continue") {
+		t.Error("after a used hand-over the page should offer only the way back")
+	}
+	noMore(t, api.enrolled, "enrolment")
 }

@@ -76,6 +76,9 @@ type CapturePageData struct {
 	ReturnURL string
 	// ConsentAccepted skips the consent step.
 	ConsentAccepted bool
+	// Approved: a moderator approved the session after the capture; the
+	// page offers to continue to the certificate (POST …/handover).
+	Approved bool
 	// ICEServers are given to RTCPeerConnection; none means host candidates only.
 	ICEServers []ICEServer
 }
@@ -106,7 +109,7 @@ func CapturePage(w io.Writer, data CapturePageData) error {
 	}
 	cfg := pageConfig{
 		Token: data.Token, Lang: lang, ReturnURL: data.ReturnURL,
-		ConsentAccepted: data.ConsentAccepted, ICEServers: data.ICEServers,
+		ConsentAccepted: data.ConsentAccepted, Approved: data.Approved, ICEServers: data.ICEServers,
 	}
 	if cfg.ICEServers == nil {
 		cfg.ICEServers = []ICEServer{}
@@ -135,6 +138,7 @@ type pageConfig struct {
 	ExpiresAt       string      `json:"expiresAt,omitempty"`
 	ReturnURL       string      `json:"returnURL,omitempty"`
 	ConsentAccepted bool        `json:"consentAccepted"`
+	Approved        bool        `json:"approved,omitempty"`
 	ICEServers      []ICEServer `json:"iceServers"`
 }
 

@@ -109,7 +109,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
 		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,
-			ConsentAccepted: s.ConsentAccepted, ICEServers: pageICE})
+			ConsentAccepted: s.ConsentAccepted, Approved: s.State == session.StateApproved, ICEServers: pageICE})
 	}
 	return func() {
 		_ = svc.Close()

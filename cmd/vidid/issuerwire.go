@@ -8,10 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"vidid/api"
 	"vidid/assertion"
 	"vidid/attempt"
 	"vidid/audit"
 	"vidid/capture"
+	"vidid/register"
+	"vidid/session"
 )
 
 // assertionIssuer issues the identity assertion on a match and points the
@@ -23,6 +26,11 @@ type assertionIssuer struct {
 	caURL string
 	// checks describes which liveness checks this deployment runs.
 	checks assertion.Checks
+	// sessions and citizens serve Handover (approved sessions).
+	sessions *session.PG
+	citizens interface {
+		Get(ctx context.Context, iin string) (register.Citizen, error)
+	}
 }
 
 var _ attempt.Issuer = (*assertionIssuer)(nil)
@@ -53,6 +61,41 @@ func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*captu
 		return nil, fmt.Errorf("audit assertion: %w", err)
 	}
 	return &capture.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}, nil
+}
+
+// Handover issues the assertion of a session a moderator approved (check
+// method pvr, with the moderator's id) to the applicant holding its capture
+// token, once, and says where their browser posts it. The issue is in the
+// audit log in the transaction that marks the session handed over.
+func (a *assertionIssuer) Handover(ctx context.Context, token string) (api.Next, error) {
+	var next api.Next
+	_, err := a.sessions.Handover(ctx, token, func(ctx context.Context, tx pgx.Tx, h session.Handover) error {
+		cz, err := a.citizens.Get(ctx, h.Session.IIN)
+		if err != nil {
+			return fmt.Errorf("register record for the assertion: %w", err)
+		}
+		checks := a.checks
+		checks.ActiveChallenges = false // not known per attempt here; a person decided
+		tok, jti, err := a.iss.Issue(ctx, assertion.Claims{
+			SessionID: h.Session.ID, Txn: "case:" + h.Session.ID, Method: assertion.MethodPVR, VerifiedAt: h.DecidedAt,
+			Source: "population register (demo)",
+			Person: assertion.Person{GivenName: cz.GivenName, FamilyName: cz.Surname, MiddleName: cz.Patronymic,
+				BirthDate: cz.BirthDate, IIN: cz.IIN},
+			Evidence: assertion.Evidence{LivenessScore: h.LivenessScore, MatchScore: h.MatchScore, ThresholdVersion: h.ThresholdVersion,
+				Model: h.Model, Checks: checks, ModeratorID: h.ModeratorID},
+		})
+		if err != nil {
+			return fmt.Errorf("issue assertion: %w", err)
+		}
+		if _, err := a.audit.Append(ctx, tx, audit.Entry{Kind: audit.KindAssertionIssued, SessionID: h.Session.ID, Subject: cz.IIN,
+			Data: map[string]any{"jti": jti, "method": string(assertion.MethodPVR), "moderator_id": h.ModeratorID,
+				"threshold_version": h.ThresholdVersion}}); err != nil {
+			return err
+		}
+		next = api.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}
+		return nil
+	})
+	return next, err
 }
 
 // openAssertionKeys opens the shared signing keys (creating the first one).

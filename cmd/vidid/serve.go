@@ -193,7 +193,9 @@ as aborted).`, stderr)
 	}
 	deps.JWKS = keys.JWKS
 	go every(ctx, 10*time.Minute, maintainKeys(log, keys, sf.keyMaxAge))
-	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0}}
+	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0},
+		sessions: sessions, citizens: regPG}
+	deps.Handover = issuer
 	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
 		return err

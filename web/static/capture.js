@@ -134,7 +134,7 @@
   }
 
   // ui holds timers that outlive one capture run.
-  const ui = { countdown: 0, autoSubmit: 0 };
+  const ui = { countdown: 0, autoSubmit: 0, handover: false };
 
   // showMessage ends any capture (camera off) and shows the message step.
   function showMessage(o) {
@@ -541,6 +541,39 @@
     if (form) ui.autoSubmit = setTimeout(() => form.submit(), AUTO_SUBMIT_MS);
   }
 
+  // A moderator approved the session after the capture: the applicant comes
+  // back by the same link and continues to the CA. The assertion is issued
+  // only when they press Continue, and only once.
+  function showApproved() {
+    ui.handover = true;
+    showMessage({ kind: 'ok', title: 'result.approved.title', text: 'result.approved.text', cont: true });
+  }
+
+  async function handover() {
+    const btn = $('continue');
+    btn.disabled = true;
+    try {
+      const r = await fetch(api('handover'), { method: 'POST', cache: 'no-store', credentials: 'same-origin' });
+      if (r.ok) {
+        const form = nextForm(await r.json());
+        if (form) { form.submit(); return; }
+      } else {
+        const e = await readError(r);
+        if (r.status === 410 && e.error === 'handed_over') {
+          ui.handover = false;
+          showMessage({ kind: 'fail', title: 'error.handed_over.title', text: 'error.handed_over.text', ret: true });
+          return;
+        }
+        if (sessionProblem(r.status, e)) { ui.handover = false; return; }
+      }
+      showMessage({ kind: 'fail', title: 'error.connection.title', text: 'error.connection.text', cont: true });
+    } catch (err) {
+      showMessage({ kind: 'fail', title: 'error.connection.title', text: 'error.connection.text', cont: true });
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
   // nextForm fills the hidden form that carries the assertion to the CA.
   // http is refused when this page itself is served over https.
   function nextForm(next) {
@@ -595,6 +628,7 @@
     $('retry').addEventListener('click', () => startCapture());
     $('change-consent').addEventListener('click', () => showStep('consent'));
     $('continue').addEventListener('click', () => {
+      if (ui.handover) { handover(); return; }
       clearTimeout(ui.autoSubmit);
       $('next-form').submit();
     });
@@ -612,6 +646,7 @@
       if (ev.persisted && document.body.dataset.step === 'camera') showProblem('connection');
     });
 
+    if (cfg.approved) { showApproved(); return; }
     const exp = Date.parse(cfg.expiresAt || '');
     if (Number.isFinite(exp) && exp <= Date.now()) {
       showMessage({ kind: 'fail', title: 'error.expired.title', text: 'error.expired.text', ret: true });
