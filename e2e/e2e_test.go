@@ -75,8 +75,9 @@ func trackSources(t *testing.T) {
 
 // system is one running vidid with its own database.
 type system struct {
-	base string
-	db   string
+	base    string
+	db      string
+	secrets string // the key files the server and the CLI share
 }
 
 func vidid(t *testing.T, args ...string) string {
@@ -102,7 +103,7 @@ func start(t *testing.T, extra ...string) *system {
 	vidid(t, "register", "seed", "--db", db, "--data", data, "--limit", "3", "--secrets", secrets)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--models", models, "--webrtc-loopback", "--demo",
 		"--secrets", secrets}, extra...)
-	return &system{base: launch(t, "vidid serving on ", []string{"VIDID_DATA=" + data}, args...), db: db}
+	return &system{base: launch(t, "vidid serving on ", []string{"VIDID_DATA=" + data}, args...), db: db, secrets: secrets}
 }
 
 // launch runs the vidid binary with args until the test ends (SIGINT, then

@@ -1,0 +1,210 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vidid/internal/testenv"
+	"vidid/register"
+	"vidid/store"
+)
+
+// TestModerationApproval is the moderated path end to end: the register
+// photo of the applicant shows two people, so the engine cannot decide and
+// the session goes to the moderation queue with the real frames of the
+// capture; a moderator signs in, opens the case, sees the register photo
+// and the captured frames, and approves; the applicant opens the same link
+// again, continues, and the CA issues a certificate for the moderator's
+// (pvr) assertion.
+func TestModerationApproval(t *testing.T) {
+	ctx := context.Background()
+	caAddr := freePort(t)
+	sys := start(t, "--challenges", "0", "--passive-liveness-threshold", "-1", "--ca-url", "http://"+caAddr)
+	caBase := startCA(t, sys.db, caAddr, sys.base)
+
+	// The citizen: a register photo with two faces in it.
+	photo, err := os.ReadFile(filepath.Join(testenv.DataDir(t), "spoof", "multi-face", "s09-zubair-frames", "s09-zubair-fake-01.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	born := time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC)
+	iin, err := register.GenerateIIN(born, false, 4242)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "photo.jpg"), photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := "iin,surname,given_name,patronymic,birth_date,photo\n" + iin + ",Seitkali,Aliya,,1990-05-17,photo.jpg\n"
+	if err := os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vidid(t, "register", "import", "--db", sys.db, "--secrets", sys.secrets, dir)
+	var mod struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(vidid(t, "moderator", "add", "--name", "Erlan Moderator", "--json", "--db", sys.db, "--secrets", sys.secrets)), &mod); err != nil || mod.Token == "" {
+		t.Fatalf("moderator add: %+v %v", mod, err)
+	}
+
+	// The applicant's capture: the engine cannot use the register photo.
+	browserCtx := browser(t, approachVideo(t), false)
+	capURL := sys.session(t, iin)
+	open(t, browserCtx, capURL, false)
+	if outcome, reason := waitAttempt(t, sys.db, 90*time.Second); reason != "register_photo_unusable" {
+		t.Fatalf("attempt %s/%s, want register_photo_unusable", outcome, reason)
+	}
+	if !waitFor(t, browserCtx, `document.getElementById('message-title').textContent.includes('review')`, 15*time.Second) {
+		t.Fatalf("the page does not say the application went for review: %q", text(browserCtx, "#message"))
+	}
+	pool, err := store.Open(ctx, sys.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var sessionID, state string
+	if err := pool.QueryRow(ctx, `SELECT id::text, status FROM sessions WHERE iin = $1`, iin).Scan(&sessionID, &state); err != nil || state != "moderation" {
+		t.Fatalf("session %s is %q (%v), want moderation", sessionID, state, err)
+	}
+
+	// The moderator.
+	jar, _ := cookiejar.New(nil)
+	mc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	get := func(path string) (int, []byte) {
+		t.Helper()
+		resp, err := mc.Get(sys.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	resp, err := mc.PostForm(sys.base+"/moderation/login", url.Values{"token": {mod.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	casePath := "/moderation/cases/" + sessionID
+	if code, body := get("/moderation"); code != 200 || !bytes.Contains(body, []byte(casePath)) || !bytes.Contains(body, []byte("Register photo missing or unusable")) {
+		t.Fatalf("queue: %d\n%s", code, body)
+	}
+	code, body := get(casePath)
+	if code != 200 || !bytes.Contains(body, []byte("Seitkali Aliya")) || !bytes.Contains(body, []byte(casePath+"/attempts/1/best/0.jpg")) {
+		t.Fatalf("case page: %d\n%s", code, body)
+	}
+	if code, got := get(casePath + "/register-photo"); code != 200 || !bytes.Equal(got, photo) {
+		t.Fatalf("register photo: %d, %d bytes", code, len(got))
+	}
+	code, frame := get(casePath + "/attempts/1/best/0.jpg")
+	if code != 200 {
+		t.Fatalf("best frame: %d %s", code, frame)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(frame))
+	if err != nil || img.Bounds().Dx() < 320 {
+		t.Fatalf("best frame is not a captured JPEG: %v (%v)", img.Bounds(), err)
+	}
+	if bytes.Contains(body, []byte("/clip/0.jpg")) {
+		if code, _ := get(casePath + "/attempts/1/clip/0.jpg"); code != 200 {
+			t.Errorf("clip frame: %d", code)
+		}
+	}
+	resp, err = mc.PostForm(sys.base+casePath+"/decision", url.Values{"decision": {"approve"}, "note": {"the applicant is the left person in the register photo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte("Case approved")) {
+		t.Fatalf("approve: %d\n%s", resp.StatusCode, b)
+	}
+
+	// The applicant comes back by the same link and continues to the CA.
+	if err := chromedp.Do(browserCtx, chromedp.Navigate(capURL+"?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, browserCtx, `document.getElementById('message-title').textContent.includes('moderator has confirmed')`, 15*time.Second) {
+		t.Fatalf("the page does not offer to continue: %q", text(browserCtx, "#message"))
+	}
+	if err := chromedp.Do(browserCtx, chromedp.Click(chromedp.ID("continue"), chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, browserCtx, `location.href.startsWith('`+caBase+`') && !!document.getElementById('password')`, 30*time.Second) {
+		t.Fatalf("not on the CA's password page: %q", text(browserCtx, "body"))
+	}
+	const password = "Moderated 2026 ok"
+	if err := chromedp.Do(browserCtx,
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("confirm"), password),
+		chromedp.Submit(chromedp.ID("password")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, browserCtx, `!!document.getElementById('download')`, 60*time.Second) {
+		t.Fatalf("no key store offered: %q", text(browserCtx, "body"))
+	}
+	href, err := chromedp.Run(browserCtx, chromedp.Evaluate[string](`document.getElementById('download').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b64, _ := strings.Cut(href, ";base64,")
+	p12, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12Path := filepath.Join(t.TempDir(), iin+".p12")
+	if err := os.WriteFile(p12Path, p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	subj, err := exec.Command("sh", "-c", fmt.Sprintf("openssl pkcs12 -in %s -passin pass:%q -nokeys -clcerts | openssl x509 -noout -subject -nameopt RFC2253", p12Path, password)).CombinedOutput()
+	if err != nil || !strings.Contains(string(subj), "IIN"+iin) {
+		t.Fatalf("certificate subject %q (%v) does not name IIN%s", subj, err, iin)
+	}
+
+	// On record: the opening, the decision, a pvr assertion, the certificate,
+	// the relying party's callback; and a second hand-over is refused.
+	for kind, where := range map[string]string{
+		"case_opened":         `data->>'moderator_id' = '` + mod.ID + `'`,
+		"moderation_decision": `(data->>'approved')::boolean AND data->>'moderator_id' = '` + mod.ID + `'`,
+		"assertion_issued":    `data->>'method' = 'pvr'`,
+		"certificate_issued":  `true`,
+	} {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE kind = $1 AND session_id = $2::uuid AND `+where, kind, sessionID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("audit log: %d %s records (%v), want 1", n, kind, err)
+		}
+	}
+	var callbacks int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rp_callbacks WHERE session_id = $1::uuid AND convert_from(body, 'UTF8') LIKE '%"approved"%'`, sessionID).Scan(&callbacks); err != nil || callbacks != 1 {
+		t.Errorf("approved callbacks to the relying party: %d (%v)", callbacks, err)
+	}
+	token := strings.TrimPrefix(capURL[strings.LastIndex(capURL, "/capture/"):], "/capture/")
+	resp, err = http.Post(sys.base+"/v1/capture/"+token+"/handover", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Errorf("second hand-over: HTTP %d, want 410", resp.StatusCode)
+	}
+	if out := vidid(t, "audit", "verify", "--db", sys.db); !strings.HasPrefix(out, "intact") {
+		t.Fatalf("audit verify: %s", out)
+	}
+}
