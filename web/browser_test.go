@@ -9,7 +9,9 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -721,7 +723,7 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, step string) {
 func TestBrowserApprovedHandover(t *testing.T) {
 	en := loadDicts(t)["en"]
 	browser := newBrowser(t, true)
-	api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Approved: true,
+	api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Moderation: web.ModerationApproved,
 		ReturnURL: "https://portal.example/back"}, http.StatusNoContent, refuse(500, nil))
 	api.mu.Lock()
 	api.handovers = func(w http.ResponseWriter, n int) {
@@ -764,4 +766,34 @@ func TestBrowserApprovedHandover(t *testing.T) {
 		t.Error("after a used hand-over the page should offer only the way back")
 	}
 	noMore(t, api.enrolled, "enrolment")
+}
+
+// TestBrowserModerationStates: an applicant who opens the link while a
+// moderator has the case, or after a rejection, is told so; the camera
+// stays off and no capture is offered.
+func TestBrowserModerationStates(t *testing.T) {
+	en := loadDicts(t)["en"]
+	browser := newBrowser(t, true)
+	for _, tc := range []struct{ moderation, title string }{
+		{web.ModerationPending, "result.review.title"},
+		{web.ModerationRejected, "result.rejected.title"},
+	} {
+		t.Run(tc.moderation, func(t *testing.T) {
+			api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Moderation: tc.moderation,
+				ReturnURL: "https://portal.example/back"}, http.StatusNoContent, refuse(500, nil))
+			ctx := newTab(t, browser)
+			do(t, ctx, "open page", chromedp.Navigate(api.URL+"/capture/"+testToken))
+			waitText(t, ctx, "#message-title", en[tc.title])
+			if !shown(t, ctx, "#return") || shown(t, ctx, "#retry") || shown(t, ctx, "#continue") {
+				t.Error("the page should offer only the way back")
+			}
+			if !cameraOff(t, ctx) {
+				t.Error("the camera was turned on")
+			}
+			noMore(t, api.offers, "offer")
+		})
+	}
+	if err := web.CapturePage(io.Discard, web.CapturePageData{Token: testToken, Moderation: "maybe"}); !errors.Is(err, web.ErrInvalidPageData) {
+		t.Errorf("unknown moderation state: %v, want ErrInvalidPageData", err)
+	}
 }

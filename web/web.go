@@ -62,6 +62,13 @@ type ICEServer struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
+// CapturePageData.Moderation values.
+const (
+	ModerationPending  = "pending"
+	ModerationApproved = "approved"
+	ModerationRejected = "rejected"
+)
+
 // CapturePageData is what the capture page needs from the session.
 type CapturePageData struct {
 	// Token is the session's capture token, as in /capture/{token}.
@@ -76,9 +83,11 @@ type CapturePageData struct {
 	ReturnURL string
 	// ConsentAccepted skips the consent step.
 	ConsentAccepted bool
-	// Approved: a moderator approved the session after the capture; the
-	// page offers to continue to the certificate (POST …/handover).
-	Approved bool
+	// Moderation is where a session sent to a moderator stands when the
+	// applicant opens the link again: "pending" (the page says it is being
+	// reviewed), "approved" (it offers to continue to the certificate, POST
+	// …/handover), "rejected" (it says so); "" for any other session.
+	Moderation string
 	// ICEServers are given to RTCPeerConnection; none means host candidates only.
 	ICEServers []ICEServer
 }
@@ -109,7 +118,7 @@ func CapturePage(w io.Writer, data CapturePageData) error {
 	}
 	cfg := pageConfig{
 		Token: data.Token, Lang: lang, ReturnURL: data.ReturnURL,
-		ConsentAccepted: data.ConsentAccepted, Approved: data.Approved, ICEServers: data.ICEServers,
+		ConsentAccepted: data.ConsentAccepted, Moderation: data.Moderation, ICEServers: data.ICEServers,
 	}
 	if cfg.ICEServers == nil {
 		cfg.ICEServers = []ICEServer{}
@@ -138,7 +147,7 @@ type pageConfig struct {
 	ExpiresAt       string      `json:"expiresAt,omitempty"`
 	ReturnURL       string      `json:"returnURL,omitempty"`
 	ConsentAccepted bool        `json:"consentAccepted"`
-	Approved        bool        `json:"approved,omitempty"`
+	Moderation      string      `json:"moderation,omitempty"`
 	ICEServers      []ICEServer `json:"iceServers"`
 }
 
@@ -167,6 +176,11 @@ func (d CapturePageData) validate() (string, error) {
 	lang, err := normaliseLang(d.Lang)
 	if err != nil {
 		return "", err
+	}
+	switch d.Moderation {
+	case "", ModerationPending, ModerationApproved, ModerationRejected:
+	default:
+		return "", fmt.Errorf("%w: moderation %q is not pending, approved or rejected", ErrInvalidPageData, d.Moderation)
 	}
 	if d.ReturnURL != "" {
 		if err := checkReturnURL(d.ReturnURL); err != nil {

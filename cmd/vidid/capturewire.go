@@ -109,13 +109,27 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
 		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,
-			ConsentAccepted: s.ConsentAccepted, Approved: s.State == session.StateApproved, ICEServers: pageICE})
+			ConsentAccepted: s.ConsentAccepted, Moderation: moderationOf(s.State), ICEServers: pageICE})
 	}
 	return func() {
 		_ = svc.Close()
 		_ = rtc.Close()
 		_ = passive.Close()
 	}, ev, nil
+}
+
+// moderationOf says where a session sent to a moderator stands, for the
+// capture page.
+func moderationOf(st session.State) string {
+	switch st {
+	case session.StateModeration:
+		return web.ModerationPending
+	case session.StateApproved:
+		return web.ModerationApproved
+	case session.StateRejected:
+		return web.ModerationRejected
+	}
+	return ""
 }
 
 // originOf returns scheme://host[:port] of u.

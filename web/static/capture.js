@@ -646,7 +646,16 @@
       if (ev.persisted && document.body.dataset.step === 'camera') showProblem('connection');
     });
 
-    if (cfg.approved) { showApproved(); return; }
+    switch (cfg.moderation) {
+      case 'approved': showApproved(); return;
+      case 'pending':
+        showMessage({ kind: 'info', title: 'result.review.title', text: 'reason.moderation', ret: true });
+        return;
+      case 'rejected':
+        showMessage({ kind: 'fail', title: 'result.rejected.title', text: 'result.rejected.text', ret: true });
+        return;
+      default:
+    }
     const exp = Date.parse(cfg.expiresAt || '');
     if (Number.isFinite(exp) && exp <= Date.now()) {
       showMessage({ kind: 'fail', title: 'error.expired.title', text: 'error.expired.text', ret: true });
