@@ -84,6 +84,9 @@ func (s *Server) moderationHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Cache-Control", "no-store")
+		// Same-origin requests carry the Origin (sameOrigin checks it);
+		// nothing leaks to other sites.
+		h.Set("Referrer-Policy", "same-origin")
 		if s.deps.ModerationPages.CSP != "" {
 			h.Set("Content-Security-Policy", s.deps.ModerationPages.CSP)
 		}
@@ -102,17 +105,27 @@ func wantsHTML(c echo.Context) bool {
 }
 
 // sameOrigin refuses state-changing requests from other sites (the cookie
-// is SameSite=Strict as well; this also covers older browsers).
+// is SameSite=Strict as well; this also covers older browsers). Browsers
+// send Sec-Fetch-Site; an Origin, when given, must be this host. A form
+// posted from a page whose referrer policy is no-referrer has the Origin
+// "null", which counts only with Sec-Fetch-Site: same-origin.
 func (s *Server) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-			return newError(http.StatusForbidden, "cross_site", "Requests from other sites are refused.")
+		refuse := newError(http.StatusForbidden, "cross_site", "Requests from other sites are refused.")
+		site := r.Header.Get("Sec-Fetch-Site")
+		if site != "" && site != "same-origin" && site != "none" {
+			return refuse
 		}
-		if o := r.Header.Get(echo.HeaderOrigin); o != "" {
-			u, err := url.Parse(o)
-			if err != nil || u.Host != r.Host {
-				return newError(http.StatusForbidden, "cross_site", "Requests from other sites are refused.")
+		switch o := r.Header.Get(echo.HeaderOrigin); {
+		case o == "":
+		case o == "null":
+			if site != "same-origin" {
+				return refuse
+			}
+		default:
+			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+				return refuse
 			}
 		}
 		return next(c)

@@ -153,10 +153,18 @@ func TestModeratorUI(t *testing.T) {
 	expect(resp, body, http.StatusUnauthorized, `"unauthorized"`)
 	resp, body = do("POST", "/moderation/login", url.Values{"token": {aliceToken + "x"}}, nil)
 	expect(resp, body, http.StatusUnauthorized, "not valid")
-	resp, body = do("POST", "/moderation/login", url.Values{"token": {aliceToken}}, map[string]string{"Origin": "https://evil.example"})
-	expect(resp, body, http.StatusForbidden, "other sites")
+	for _, hdr := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "null"}, // no-referrer page elsewhere
+		{"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Site": "same-site"},
+	} {
+		resp, body = do("POST", "/moderation/login", url.Values{"token": {aliceToken}}, hdr)
+		expect(resp, body, http.StatusForbidden, "other sites")
+	}
 
-	resp, _ = do("POST", "/moderation/login", url.Values{"token": {aliceToken}}, nil)
+	// What Chromium sends for the page's own form under a no-referrer policy.
+	resp, _ = do("POST", "/moderation/login", url.Values{"token": {aliceToken}}, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", resp.StatusCode)
 	}
@@ -172,7 +180,8 @@ func TestModeratorUI(t *testing.T) {
 
 	resp, body = do("GET", "/moderation", nil, nil)
 	expect(resp, body, http.StatusOK, "Alice Moderator", `id="stat-cases">1<`, "Just under the match threshold", "0.680", register.MaskIIN(iin), `href="`+casePath+`"`)
-	if resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+	if resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") ||
+		resp.Header.Get("Referrer-Policy") != "same-origin" {
 		t.Errorf("queue headers: %v", resp.Header)
 	}
 	if strings.Contains(body, iin) {

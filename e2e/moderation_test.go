@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vidid/internal/browsertest"
 	"vidid/internal/testenv"
 	"vidid/register"
 	"vidid/store"
@@ -84,7 +85,34 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatalf("session %s is %q (%v), want moderation", sessionID, state, err)
 	}
 
-	// The moderator.
+	// The moderator, in a browser of their own: sign in, the queue, the case.
+	casePath := "/moderation/cases/" + sessionID
+	modCtx, _ := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 1000})
+	if err := chromedp.Do(modCtx, chromedp.Navigate(sys.base+"/moderation"), chromedp.WaitVisible(chromedp.ID("token"))); err != nil {
+		t.Fatalf("sign-in page: %v", err)
+	}
+	if err := chromedp.Do(modCtx, chromedp.SendKeys(chromedp.ID("token"), mod.Token), chromedp.Submit(chromedp.ID("token"))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, modCtx, `!!document.querySelector('a[href="`+casePath+`"]') && document.body.textContent.includes('Register photo missing or unusable')`, 15*time.Second) {
+		t.Fatalf("the queue does not list the case: %q", text(modCtx, "main"))
+	}
+	shot(t, modCtx, "moderation-queue")
+	if err := chromedp.Do(modCtx, chromedp.Click(`a[href="`+casePath+`"]`, chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	// The register photo and the captured frames are shown (images loaded).
+	if !waitFor(t, modCtx, `document.images.length >= 2 && Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)
+		&& !!document.querySelector('img[src="`+casePath+`/register-photo"]') && !!document.querySelector('img[src="`+casePath+`/attempts/1/best/0.jpg"]')`, 15*time.Second) {
+		t.Fatalf("the case page does not show the photos: %q", text(modCtx, "main"))
+	}
+	if !strings.Contains(text(modCtx, "main"), "Seitkali Aliya") {
+		t.Errorf("the case page does not name the citizen: %q", text(modCtx, "main"))
+	}
+	shot(t, modCtx, "moderation-case")
+
+	// The same moderator's session from a script: the images are the
+	// register's and the capture's.
 	jar, _ := cookiejar.New(nil)
 	mc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	get := func(path string) (int, []byte) {
@@ -102,14 +130,6 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	casePath := "/moderation/cases/" + sessionID
-	if code, body := get("/moderation"); code != 200 || !bytes.Contains(body, []byte(casePath)) || !bytes.Contains(body, []byte("Register photo missing or unusable")) {
-		t.Fatalf("queue: %d\n%s", code, body)
-	}
-	code, body := get(casePath)
-	if code != 200 || !bytes.Contains(body, []byte("Seitkali Aliya")) || !bytes.Contains(body, []byte(casePath+"/attempts/1/best/0.jpg")) {
-		t.Fatalf("case page: %d\n%s", code, body)
-	}
 	if code, got := get(casePath + "/register-photo"); code != 200 || !bytes.Equal(got, photo) {
 		t.Fatalf("register photo: %d, %d bytes", code, len(got))
 	}
@@ -119,21 +139,19 @@ func TestModerationApproval(t *testing.T) {
 	}
 	img, err := jpeg.Decode(bytes.NewReader(frame))
 	if err != nil || img.Bounds().Dx() < 320 {
-		t.Fatalf("best frame is not a captured JPEG: %v (%v)", img.Bounds(), err)
+		t.Fatalf("best frame is not a captured JPEG: %v (%v)", img, err)
 	}
-	if bytes.Contains(body, []byte("/clip/0.jpg")) {
-		if code, _ := get(casePath + "/attempts/1/clip/0.jpg"); code != 200 {
-			t.Errorf("clip frame: %d", code)
-		}
-	}
-	resp, err = mc.PostForm(sys.base+casePath+"/decision", url.Values{"decision": {"approve"}, "note": {"the applicant is the left person in the register photo"}})
-	if err != nil {
+
+	// The decision, through the page's form.
+	if err := chromedp.Do(modCtx,
+		chromedp.Click(`input[name=decision][value=approve]`, chromedp.NodeVisible),
+		chromedp.SendKeys(chromedp.ID("note"), "the applicant is the left person in the register photo"),
+		chromedp.Submit(chromedp.ID("note")),
+	); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Contains(b, []byte("Case approved")) {
-		t.Fatalf("approve: %d\n%s", resp.StatusCode, b)
+	if !waitFor(t, modCtx, `document.body.textContent.includes('Case approved') && document.body.textContent.includes('The queue is empty')`, 15*time.Second) {
+		t.Fatalf("after approving: %q", text(modCtx, "main"))
 	}
 
 	// The applicant comes back by the same link and continues to the CA.

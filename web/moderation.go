@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -74,18 +75,26 @@ var modFuncs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		d := now.Sub(t).Round(time.Minute)
-		if d < 0 {
-			return "in " + (-d).String()
+		if d := now.Sub(t); d >= time.Minute {
+			return humanDuration(d) + " ago"
 		}
-		return d.String() + " ago"
+		return "just now"
 	},
 	"left": func(now, due time.Time) string {
-		d := due.Sub(now).Round(time.Minute)
-		if d < 0 {
-			return "overdue by " + (-d).String()
+		if d := due.Sub(now); d > 0 {
+			return humanDuration(d) + " left"
+		} else {
+			return "overdue by " + humanDuration(-d)
 		}
-		return d.String() + " left"
+	},
+	"fullName": func(parts ...string) string {
+		var out []string
+		for _, p := range parts {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return strings.Join(out, " ")
 	},
 	"reason": func(r any) string {
 		s := fmt.Sprint(r)
@@ -103,6 +112,7 @@ var modFuncs = template.FuncMap{
 		}
 		return s
 	},
+	"inc": func(i int) int { return i + 1 },
 	"seq": func(n int) []int {
 		out := make([]int, n)
 		for i := range out {
@@ -110,6 +120,19 @@ var modFuncs = template.FuncMap{
 		}
 		return out
 	},
+}
+
+// humanDuration writes d as a person reads it: "2 d 3 h", "5 h 07 min",
+// "12 min".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d d %d h", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %02d min", d/time.Hour, d%time.Hour/time.Minute)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
 }
 
 var modTemplates struct {
