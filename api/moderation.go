@@ -35,9 +35,13 @@ type ModeratorAuth interface {
 	Authenticate(ctx context.Context, token string) (moderation.Moderator, error)
 }
 
-// ModerationPages renders the moderator UI (web.ModerationPage).
+// ModerationPages renders the moderator UI (web.ModerationPage,
+// web.ModerationLang).
 type ModerationPages struct {
-	Render func(w io.Writer, page string, data any) error
+	Render func(w io.Writer, page, lang string, data any) error
+	// Lang picks the language from the wanted ones in order (a ?lang=
+	// choice, the cookie it set, Accept-Language).
+	Lang func(wanted ...string) string
 	// CSP is the Content-Security-Policy of those pages.
 	CSP string
 }
@@ -57,7 +61,9 @@ func init() {
 
 const (
 	moderatorKey    = "vidid.moderator"
+	modLangKey      = "vidid.moderation.lang"
 	moderatorCookie = "vidid_moderator"
+	modLangCookie   = "vidid_moderation_lang"
 	moderationRoot  = "/moderation"
 )
 
@@ -90,12 +96,36 @@ func (s *Server) moderationHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.deps.ModerationPages.CSP != "" {
 			h.Set("Content-Security-Policy", s.deps.ModerationPages.CSP)
 		}
+		s.pickModLang(c)
 		err := next(c)
 		if err != nil && wantsHTML(c) && !c.Response().Committed {
 			return s.modErrorPage(c, err)
 		}
 		return err
 	}
+}
+
+// pickModLang chooses the page language: ?lang= (remembered in a cookie),
+// the cookie, then Accept-Language.
+func (s *Server) pickModLang(c echo.Context) {
+	r := c.Request()
+	var wanted []string
+	if q := r.URL.Query().Get("lang"); q != "" {
+		wanted = append(wanted, q)
+	}
+	if ck, err := r.Cookie(modLangCookie); err == nil {
+		wanted = append(wanted, ck.Value)
+	}
+	wanted = append(wanted, r.Header.Get("Accept-Language"))
+	lang := "en"
+	if s.deps.ModerationPages.Lang != nil {
+		lang = s.deps.ModerationPages.Lang(wanted...)
+	}
+	if q := r.URL.Query().Get("lang"); q != "" && q == lang {
+		c.SetCookie(&http.Cookie{Name: modLangCookie, Value: lang, Path: moderationRoot, HttpOnly: true,
+			Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	}
+	c.Set(modLangKey, lang)
 }
 
 func wantsHTML(c echo.Context) bool {
@@ -165,18 +195,27 @@ func moderatorOf(c echo.Context) moderation.Moderator {
 
 func (s *Server) modRender(c echo.Context, status int, page string, data any) error {
 	var buf bytes.Buffer
-	if err := s.deps.ModerationPages.Render(&buf, page, data); err != nil {
+	lang, _ := c.Get(modLangKey).(string)
+	if lang == "" {
+		lang = "en"
+	}
+	if err := s.deps.ModerationPages.Render(&buf, page, lang, data); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// ModMessage is the data of the moderator "message" page.
+// ModMessage is the data of the moderator "message" page: an error code
+// (the page words it in the moderator's language), its English message
+// for codes the page has no words for, and for "claimed" who has the case
+// and until when.
 type ModMessage struct {
 	Moderator string
-	Title     string
+	Code      string
 	Message   string
 	Status    int
+	Who       string
+	Until     time.Time
 }
 
 func (s *Server) modErrorPage(c echo.Context, err error) error {
@@ -184,20 +223,20 @@ func (s *Server) modErrorPage(c echo.Context, err error) error {
 	if e.Status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "moderation request failed", "path", c.Path(), "err", err)
 	}
-	var who string
+	msg := ModMessage{Code: e.Code, Message: e.Message, Status: e.Status}
 	if m, ok := c.Get(moderatorKey).(moderation.Moderator); ok {
-		who = m.Name
+		msg.Moderator = m.Name
 	}
-	msg := e.Message
 	var ce *moderation.ClaimError
 	if errors.As(err, &ce) {
-		msg = "This case is being reviewed by " + ce.By + " until " + ce.Until.UTC().Format("15:04 MST") + "."
+		msg.Who, msg.Until = ce.By, ce.Until
 	}
-	return s.modRender(c, e.Status, "message", ModMessage{Moderator: who, Title: http.StatusText(e.Status), Message: msg, Status: e.Status})
+	return s.modRender(c, e.Status, "message", msg)
 }
 
-// ModLogin is the data of the sign-in page.
-type ModLogin struct{ Error string }
+// ModLogin is the data of the sign-in page; Error is set after a refused
+// token.
+type ModLogin struct{ Error bool }
 
 func (s *Server) modLoginPage(c echo.Context) error {
 	return s.modRender(c, http.StatusOK, "login", ModLogin{})
@@ -208,7 +247,7 @@ func (s *Server) modLogin(c echo.Context) error {
 	m, err := s.deps.Moderators.Authenticate(c.Request().Context(), token)
 	if errors.Is(err, moderation.ErrUnauthorized) {
 		s.log.InfoContext(c.Request().Context(), "moderator sign-in refused", "remote", c.RealIP())
-		return s.modRender(c, http.StatusUnauthorized, "login", ModLogin{Error: "That access token is not valid (or the account is disabled)."})
+		return s.modRender(c, http.StatusUnauthorized, "login", ModLogin{Error: true})
 	}
 	if err != nil {
 		return err
@@ -232,7 +271,7 @@ type ModQueue struct {
 	Stats       moderation.Stats
 	Cases       []moderation.CaseSummary
 	Now         time.Time
-	// Notice reports the last action ("Case … approved").
+	// Notice is the last action: approved, rejected or released.
 	Notice string
 }
 
@@ -247,14 +286,11 @@ func (s *Server) modQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	notice := ""
-	switch c.QueryParam("done") {
-	case "approved":
-		notice = "Case approved: the applicant can now receive the certificate, and the relying party has been notified."
-	case "rejected":
-		notice = "Case rejected: the relying party has been notified."
-	case "released":
-		notice = "Case returned to the queue."
+	notice := c.QueryParam("done")
+	switch notice {
+	case "approved", "rejected", "released":
+	default:
+		notice = ""
 	}
 	return s.modRender(c, http.StatusOK, "queue", ModQueue{Moderator: m.Name, ModeratorID: m.ID, Stats: st, Cases: cases, Now: time.Now(), Notice: notice})
 }
@@ -325,7 +361,7 @@ func (s *Server) modDecide(c echo.Context) error {
 		approved = true
 	case "reject":
 	default:
-		return newError(http.StatusBadRequest, "invalid_request", "Choose approve or reject.")
+		return newError(http.StatusBadRequest, "invalid_request", "The request is not valid: choose approve or reject.")
 	}
 	if _, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, c.FormValue("note")); err != nil {
 		return err

@@ -100,7 +100,7 @@ func TestModeratorUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := api.New(api.Config{PublicURL: "http://127.0.0.1"}, api.Deps{Moderation: q, Moderators: mods,
-		ModerationPages: api.ModerationPages{Render: web.ModerationPage, CSP: web.ModerationCSP}},
+		ModerationPages: api.ModerationPages{Render: web.ModerationPage, Lang: web.ModerationLang, CSP: web.ModerationCSP}},
 		nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +177,16 @@ func TestModeratorUI(t *testing.T) {
 	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/moderation" {
 		t.Fatalf("session cookie = %+v", ck)
 	}
+
+	// Languages: the browser's preference, then a choice that is remembered.
+	resp, body = do("GET", "/moderation/login", nil, map[string]string{"Accept-Language": "kk-KZ,ru;q=0.8"})
+	expect(resp, body, http.StatusOK, `lang="kk"`, "Модератордың кіруі")
+	resp, body = do("GET", "/moderation?lang=ru", nil, nil)
+	expect(resp, body, http.StatusOK, `lang="ru"`, "Заявки, ожидающие решения", "Сходство чуть ниже порога")
+	resp, body = do("GET", "/moderation", nil, map[string]string{"Accept-Language": "en"})
+	expect(resp, body, http.StatusOK, `lang="ru"`)
+	resp, body = do("GET", "/moderation?lang=en", nil, nil)
+	expect(resp, body, http.StatusOK, `lang="en"`)
 
 	resp, body = do("GET", "/moderation", nil, nil)
 	expect(resp, body, http.StatusOK, "Alice Moderator", `id="stat-cases">1<`, "Just under the match threshold", "0.680", register.MaskIIN(iin), `href="`+casePath+`"`)

@@ -39,6 +39,36 @@ func startCA(t *testing.T, db, addr, issuer string) string {
 	return launch(t, "vidid CA serving on ", nil, "ca", "serve", "--addr", addr, "--issuer-url", issuer, "--db", db, "--secrets", t.TempDir())
 }
 
+// keyStore sets password on the CA's password page, submits it, and
+// returns the PKCS#12 the CA then offers for download (screenshot shotName).
+func keyStore(t *testing.T, ctx context.Context, password, shotName string) []byte {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("confirm"), password),
+		chromedp.Submit(chromedp.ID("password")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, ctx, `!!document.getElementById('download')`, 60*time.Second) {
+		t.Fatalf("no key store offered: %q", text(ctx, "body"))
+	}
+	shot(t, ctx, shotName)
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('download').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b64, ok := strings.Cut(href, ";base64,")
+	if !ok {
+		t.Fatalf("download link is not a data: URL: %.60q", href)
+	}
+	p12, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p12
+}
+
 // TestEnrolment is the whole flow: capture → match → the page posts the
 // assertion to the CA → password → a PKCS#12 that openssl opens with that
 // password, holding a certificate that names the IIN and verifies against
@@ -64,29 +94,7 @@ func TestEnrolment(t *testing.T) {
 		t.Fatalf("no assertion on the password page: %q %v", token, err)
 	}
 	const password = "Qazaq-Eli 2026!"
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.SendKeys(chromedp.ID("confirm"), password),
-		chromedp.Submit(chromedp.ID("password")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if !waitFor(t, ctx, `!!document.getElementById('download')`, 60*time.Second) {
-		t.Fatalf("no key store offered: %q", text(ctx, "body"))
-	}
-	shot(t, ctx, "ca-success")
-	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('download').href`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, b64, ok := strings.Cut(href, ";base64,")
-	if !ok {
-		t.Fatalf("download link is not a data: URL: %.60q", href)
-	}
-	p12, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p12 := keyStore(t, ctx, password, "ca-success")
 	dir := t.TempDir()
 	p12Path := filepath.Join(dir, iin+".p12")
 	if err := os.WriteFile(p12Path, p12, 0o600); err != nil {

@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
@@ -168,25 +167,7 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatalf("not on the CA's password page: %q", text(browserCtx, "body"))
 	}
 	const password = "Moderated 2026 ok"
-	if err := chromedp.Do(browserCtx,
-		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.SendKeys(chromedp.ID("confirm"), password),
-		chromedp.Submit(chromedp.ID("password")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if !waitFor(t, browserCtx, `!!document.getElementById('download')`, 60*time.Second) {
-		t.Fatalf("no key store offered: %q", text(browserCtx, "body"))
-	}
-	href, err := chromedp.Run(browserCtx, chromedp.Evaluate[string](`document.getElementById('download').href`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, b64, _ := strings.Cut(href, ";base64,")
-	p12, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p12 := keyStore(t, browserCtx, password, "")
 	p12Path := filepath.Join(t.TempDir(), iin+".p12")
 	if err := os.WriteFile(p12Path, p12, 0o600); err != nil {
 		t.Fatal(err)

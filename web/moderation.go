@@ -2,9 +2,11 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -27,142 +29,202 @@ const (
 // (Kazakhstan's single zone, UTC+5 since 1 March 2024).
 var ModerationZone = time.FixedZone("UTC+5", 5*3600)
 
-var modReasons = map[string]string{
-	"no_face": "no face found", "multiple_faces": "more than one face", "poor_light": "too dark or too bright",
-	"blurry": "blurred", "too_far": "face too small", "pose": "head turned away",
-	"liveness_failed": "liveness check failed", "injection_suspected": "injected video suspected",
-	"no_match": "face did not match the register photo", "timeout": "time ran out", "aborted": "applicant left",
-	"register_photo_missing": "register has no photo", "register_photo_unusable": "register photo has no usable face",
-	"challenge_failed": "prompt not followed", "face_changed": "a different face did the prompts",
+// modPage is the parsed moderator templates, one clone per language.
+type modPage struct {
+	tmpl  map[string]*template.Template
+	dicts map[string]map[string]string
 }
 
-var modWhy = map[string]string{
-	"near_threshold":    "Just under the match threshold",
-	"register_photo":    "Register photo missing or unusable",
-	"repeated_lockouts": "Matched after repeated lockouts",
-	"other":             "Other",
-}
-
-var modFuncs = template.FuncMap{
-	"when": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return "—"
-			}
-			return v.In(ModerationZone).Format("2006-01-02 15:04")
-		case *time.Time:
-			if v == nil {
-				return "—"
-			}
-			return v.In(ModerationZone).Format("2006-01-02 15:04")
-		}
-		return fmt.Sprint(t)
-	},
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.Format("2006-01-02")
-	},
-	"score": func(p *float64) string {
-		if p == nil {
-			return "—"
-		}
-		return fmt.Sprintf("%.3f", *p)
-	},
-	"ago": func(now, t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		if d := now.Sub(t); d >= time.Minute {
-			return humanDuration(d) + " ago"
-		}
-		return "just now"
-	},
-	"left": func(now, due time.Time) string {
-		if d := due.Sub(now); d > 0 {
-			return humanDuration(d) + " left"
-		} else {
-			return "overdue by " + humanDuration(-d)
-		}
-	},
-	"fullName": func(parts ...string) string {
-		var out []string
-		for _, p := range parts {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-		return strings.Join(out, " ")
-	},
-	"reason": func(r any) string {
-		s := fmt.Sprint(r)
-		if t, ok := modReasons[s]; ok {
-			return t
-		}
-		if s == "" {
-			return "—"
-		}
-		return s
-	},
-	"why": func(s string) string {
-		if t, ok := modWhy[s]; ok {
-			return t
-		}
-		return s
-	},
-	"inc": func(i int) int { return i + 1 },
-	"seq": func(n int) []int {
-		out := make([]int, n)
-		for i := range out {
-			out[i] = i
-		}
-		return out
-	},
-}
-
-// humanDuration writes d as a person reads it: "2 d 3 h", "5 h 07 min",
-// "12 min".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d d %d h", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %02d min", d/time.Hour, d%time.Hour/time.Minute)
-	}
-	return fmt.Sprintf("%d min", d/time.Minute)
-}
-
-var modTemplates struct {
+var modCache struct {
 	once sync.Once
-	t    *template.Template
+	p    *modPage
 	err  error
 }
 
-func moderationTemplates() (*template.Template, error) {
-	parse := func() (*template.Template, error) {
-		t, err := template.New("moderation.html").Funcs(modFuncs).ParseFS(source(), "templates/moderation.html")
+func currentModPage() (*modPage, error) {
+	if reloadEveryTime {
+		return loadModPage()
+	}
+	modCache.once.Do(func() { modCache.p, modCache.err = loadModPage() })
+	return modCache.p, modCache.err
+}
+
+// modDict reads i18n/moderation/<lang>.json.
+func modDict(src fs.FS, lang string) (map[string]string, error) {
+	b, err := fs.ReadFile(src, "i18n/moderation/"+lang+".json")
+	if err != nil {
+		return nil, fmt.Errorf("%w: moderator dictionary %s: %v", ErrAssets, lang, err)
+	}
+	var d map[string]string
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("%w: moderator dictionary %s: %v", ErrAssets, lang, err)
+	}
+	return d, nil
+}
+
+func loadModPage() (*modPage, error) {
+	src := source()
+	p := &modPage{tmpl: map[string]*template.Template{}, dicts: map[string]map[string]string{}}
+	base, err := template.New("moderation.html").Funcs(modFuncs("en", nil)).ParseFS(src, "templates/moderation.html")
+	if err != nil {
+		return nil, fmt.Errorf("%w: moderation templates: %v", ErrAssets, err)
+	}
+	for _, lang := range languages {
+		d, err := modDict(src, lang)
+		if err != nil {
+			return nil, err
+		}
+		c, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("%w: moderation templates: %v", ErrAssets, err)
 		}
-		return t, nil
+		p.dicts[lang], p.tmpl[lang] = d, c.Funcs(modFuncs(lang, d))
 	}
-	if reloadEveryTime {
-		return parse()
-	}
-	modTemplates.once.Do(func() { modTemplates.t, modTemplates.err = parse() })
-	return modTemplates.t, modTemplates.err
+	return p, nil
 }
 
-// ModerationPage renders one moderator page (ModLoginPage …) with data
-// (the api package's ModLogin, ModQueue, ModCase, ModMessage). Nothing is
-// written on an error. The pages are in English: they are staff-facing.
-func ModerationPage(w io.Writer, page string, data any) error {
-	t, err := moderationTemplates()
+// modTranslate looks key up in d and fills its {name} placeholders from
+// kv (name, value, name, value …); a missing key comes back as itself.
+func modTranslate(d map[string]string, key string, kv ...any) string {
+	s, ok := d[key]
+	if !ok {
+		return key
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		s = strings.ReplaceAll(s, "{"+fmt.Sprint(kv[i])+"}", fmt.Sprint(kv[i+1]))
+	}
+	return s
+}
+
+// humanDuration writes d as a person reads it: "2 d 3 h", "5 h 07 min",
+// "12 min" (in English; the units come from d's dictionary).
+func humanDuration(dict map[string]string, d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return modTranslate(dict, "time.days_hours", "d", int64(d/(24*time.Hour)), "h", int64(d%(24*time.Hour)/time.Hour))
+	case d >= time.Hour:
+		return modTranslate(dict, "time.hours_minutes", "h", int64(d/time.Hour), "m", fmt.Sprintf("%02d", int64(d%time.Hour/time.Minute)))
+	}
+	return modTranslate(dict, "time.minutes", "m", int64(d/time.Minute))
+}
+
+// modFuncs are the template functions for one language.
+func modFuncs(lang string, d map[string]string) template.FuncMap {
+	t := func(key string, kv ...any) string { return modTranslate(d, key, kv...) }
+	orKey := func(prefix, code string) string {
+		if code == "" {
+			return "—"
+		}
+		if s, ok := d[prefix+code]; ok {
+			return s
+		}
+		return code
+	}
+	return template.FuncMap{
+		"t":    t,
+		"lang": func() string { return lang },
+		"langs": func() []langName {
+			var out []langName
+			for _, l := range languages {
+				out = append(out, langName{Code: l, Name: modNames[l]})
+			}
+			return out
+		},
+		"when": func(v any) string {
+			var tm time.Time
+			switch x := v.(type) {
+			case time.Time:
+				tm = x
+			case *time.Time:
+				if x != nil {
+					tm = *x
+				}
+			}
+			if tm.IsZero() {
+				return "—"
+			}
+			return tm.In(ModerationZone).Format("2006-01-02 15:04")
+		},
+		"date": func(tm time.Time) string {
+			if tm.IsZero() {
+				return "—"
+			}
+			return tm.Format("2006-01-02")
+		},
+		"score": func(p *float64) string {
+			if p == nil {
+				return "—"
+			}
+			return fmt.Sprintf("%.3f", *p)
+		},
+		"ago": func(now, tm time.Time) string {
+			if tm.IsZero() {
+				return "—"
+			}
+			if dd := now.Sub(tm); dd >= time.Minute {
+				return t("time.ago", "d", humanDuration(d, dd))
+			}
+			return t("time.just_now")
+		},
+		"left": func(now, due time.Time) string {
+			if dd := due.Sub(now); dd > 0 {
+				return t("time.left", "d", humanDuration(d, dd))
+			} else {
+				return t("time.overdue", "d", humanDuration(d, -dd))
+			}
+		},
+		"fullName": func(parts ...string) string {
+			var out []string
+			for _, p := range parts {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			return strings.Join(out, " ")
+		},
+		"reason": func(r any) string { return orKey("reason.", fmt.Sprint(r)) },
+		"why":    func(s string) string { return orKey("why.", s) },
+		"inc":    func(i int) int { return i + 1 },
+		"seq": func(n int) []int {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i
+			}
+			return out
+		},
+	}
+}
+
+// modNames are the language selector's entries.
+var modNames = map[string]string{"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+// ModerationLang picks the moderator pages' language: the first of wanted
+// (an explicit choice, a cookie, then the Accept-Language header's
+// languages in order) that is one of kk, ru, en; English otherwise.
+func ModerationLang(wanted ...string) string {
+	for _, w := range wanted {
+		for _, part := range strings.Split(w, ",") {
+			tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if l, err := normaliseLang(tag); err == nil && l != "" {
+				return l
+			}
+		}
+	}
+	return "en"
+}
+
+// ModerationPage renders one moderator page (ModLoginPage …) in lang (kk,
+// ru or en; see ModerationLang) with data (the api package's ModLogin,
+// ModQueue, ModCase, ModMessage). Nothing is written on an error.
+func ModerationPage(w io.Writer, page, lang string, data any) error {
+	p, err := currentModPage()
 	if err != nil {
 		return err
+	}
+	t, ok := p.tmpl[lang]
+	if !ok {
+		return fmt.Errorf("%w: language %q is not one of %s", ErrInvalidPageData, lang, strings.Join(languages, ", "))
 	}
 	if t.Lookup(page) == nil {
 		return fmt.Errorf("%w: no moderator page %q", ErrInvalidPageData, page)

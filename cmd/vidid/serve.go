@@ -209,7 +209,7 @@ as aborted).`, stderr)
 		return err
 	}
 	deps.Moderation, deps.Moderators = queue, moderation.NewModerators(pool, auditLog)
-	deps.ModerationPages = api.ModerationPages{Render: web.ModerationPage, CSP: web.ModerationCSP}
+	deps.ModerationPages = api.ModerationPages{Render: web.ModerationPage, Lang: web.ModerationLang, CSP: web.ModerationCSP}
 
 	checks := []api.Check{
 		{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }},

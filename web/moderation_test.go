@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"vidid/moderation"
+	"vidid/session"
+	"vidid/web"
+)
+
+// TestModerationDictionaries: the moderator pages' three dictionaries have
+// the same keys, no empty text, every key the template names, and words
+// for every reason and queue code the pages can show.
+func TestModerationDictionaries(t *testing.T) {
+	dicts := map[string]map[string]string{}
+	for _, lang := range web.Languages() {
+		b, err := os.ReadFile("i18n/moderation/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]string
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("i18n/moderation/%s.json: %v", lang, err)
+		}
+		if dup := duplicateKeys(t, b); len(dup) > 0 {
+			t.Errorf("i18n/moderation/%s.json has duplicate keys %v", lang, dup)
+		}
+		for k, v := range d {
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: %s is empty", lang, k)
+			}
+		}
+		dicts[lang] = d
+	}
+	tmpl, err := os.ReadFile("templates/moderation.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var need []string
+	for _, m := range regexp.MustCompile(`\bt "([a-z_.]+)"`).FindAllSubmatch(tmpl, -1) {
+		need = append(need, string(m[1]))
+	}
+	for _, r := range session.Reasons {
+		need = append(need, "reason."+string(r))
+	}
+	for _, w := range []string{moderation.WhyNearThreshold, moderation.WhyRegisterPhoto, moderation.WhyRepeatedLockouts, moderation.WhyOther} {
+		need = append(need, "why."+w)
+	}
+	for _, n := range []string{"approved", "rejected", "released"} {
+		need = append(need, "notice."+n)
+	}
+	for _, code := range []string{"claimed", "unauthorized", "unknown_case", "not_in_queue", "not_claimed", "note_required", "cross_site", "invalid_request"} {
+		need = append(need, "error."+code)
+	}
+	if len(need) < 60 {
+		t.Fatalf("found only %d keys in the template: is the pattern still right?", len(need))
+	}
+	for lang, d := range dicts {
+		for _, k := range need {
+			if _, ok := d[k]; !ok {
+				t.Errorf("%s: no %q", lang, k)
+			}
+		}
+		for k := range dicts["en"] {
+			if _, ok := d[k]; !ok {
+				t.Errorf("%s lacks %q, which en has", lang, k)
+			}
+		}
+	}
+}
+
+type queueView struct {
+	Moderator, ModeratorID, Notice string
+	Stats                          moderation.Stats
+	Cases                          []moderation.CaseSummary
+	Now                            time.Time
+}
+
+func TestModerationPageLanguages(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	score := 0.68
+	data := queueView{Moderator: "Dana", ModeratorID: "0123456789abcdef", Notice: "approved", Now: now,
+		Stats: moderation.Stats{Cases: 1, Overdue: 1, Oldest: now.Add(-50 * time.Hour)},
+		Cases: []moderation.CaseSummary{{SessionID: "7e7165f8-1006-4b10-97ab-fb3746fa5413", ClientName: "portal", IINMasked: "85********12",
+			EnteredAt: now.Add(-50 * time.Hour), Due: now.Add(-26 * time.Hour), Overdue: true, Why: moderation.WhyNearThreshold,
+			Reason: session.ReasonNoMatch, Attempts: 1, BestMatchScore: &score}}}
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{`lang="en"`, "Cases waiting for a decision", "Just under the match threshold", "overdue by 26 h 00 min", "2 d 2 h ago", "Case approved", "0.680"}},
+		{"ru", []string{`lang="ru"`, "Заявки, ожидающие решения", "Сходство чуть ниже порога", "просрочено на 26 ч 00 мин", "лицо не совпало", "Заявка одобрена"}},
+		{"kk", []string{`lang="kk"`, "Шешім күтіп тұрған өтінімдер", "Ұқсастық шектен сәл төмен", "26 сағ 00 мин кешікті", "Өтінім мақұлданды"}},
+	} {
+		var buf bytes.Buffer
+		if err := web.ModerationPage(&buf, web.ModQueuePage, tc.lang, data); err != nil {
+			t.Fatalf("%s: %v", tc.lang, err)
+		}
+		page := buf.String()
+		for _, w := range tc.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s page lacks %q", tc.lang, w)
+			}
+		}
+		if strings.Contains(page, `{`) && regexp.MustCompile(`\{[a-z]+\}`).MatchString(page) {
+			t.Errorf("%s page has an unfilled placeholder: %s", tc.lang, regexp.MustCompile(`\{[a-z]+\}`).FindString(page))
+		}
+	}
+	if err := web.ModerationPage(io.Discard, web.ModQueuePage, "de", data); !errors.Is(err, web.ErrInvalidPageData) {
+		t.Errorf("German: %v, want ErrInvalidPageData", err)
+	}
+	if err := web.ModerationPage(io.Discard, "nonsense", "en", data); !errors.Is(err, web.ErrInvalidPageData) {
+		t.Errorf("unknown page: %v, want ErrInvalidPageData", err)
+	}
+}
+
+func TestModerationLang(t *testing.T) {
+	for _, tc := range []struct {
+		wanted []string
+		want   string
+	}{
+		{[]string{"ru"}, "ru"},
+		{[]string{"", "kk", "en-US,en;q=0.9"}, "kk"},
+		{[]string{"", "", "de-DE,ru-RU;q=0.8,en;q=0.5"}, "ru"},
+		{[]string{"xx", "", "kk-KZ"}, "kk"},
+		{[]string{"", "", "de"}, "en"},
+		{nil, "en"},
+	} {
+		if got := web.ModerationLang(tc.wanted...); got != tc.want {
+			t.Errorf("ModerationLang(%q) = %s, want %s", tc.wanted, got, tc.want)
+		}
+	}
+}
