@@ -25,7 +25,7 @@ type ModerationQueue interface {
 	Open(ctx context.Context, mod moderation.Moderator, sessionID string) (moderation.Case, error)
 	RegisterPhoto(ctx context.Context, mod moderation.Moderator, sessionID string) ([]byte, string, error)
 	Frame(ctx context.Context, mod moderation.Moderator, sessionID string, attempt int, kind string, i int) ([]byte, error)
-	Decide(ctx context.Context, mod moderation.Moderator, sessionID string, approved bool, note string) (session.Session, error)
+	Decide(ctx context.Context, mod moderation.Moderator, sessionID string, approved bool, reason, note string) (session.Session, error)
 	Release(ctx context.Context, mod moderation.Moderator, sessionID string) error
 }
 
@@ -54,6 +54,7 @@ func init() {
 		errorMapping{moderation.ErrClaimed, http.StatusConflict, "claimed", "Another moderator is reviewing this case."},
 		errorMapping{moderation.ErrNotClaimed, http.StatusConflict, "not_claimed", "You do not have this case open (or your review time ran out): open it again from the queue."},
 		errorMapping{moderation.ErrNoteRequired, http.StatusBadRequest, "note_required", "A rejection needs a note saying why."},
+		errorMapping{moderation.ErrReasonRequired, http.StatusBadRequest, "reason_required", "A rejection needs a reason: choose one."},
 		errorMapping{moderation.ErrNoEvidence, http.StatusNotFound, "no_evidence", "Those frames are not stored (none were kept, or the retention period has passed)."},
 		errorMapping{moderation.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "The request is not valid."},
 	)
@@ -322,6 +323,8 @@ type ModCase struct {
 	// Base is the case's URL path, for its images and forms.
 	Base string
 	Now  time.Time
+	// RejectReasons are the codes a rejection can give.
+	RejectReasons []string
 }
 
 func (s *Server) modCase(c echo.Context) error {
@@ -330,7 +333,8 @@ func (s *Server) modCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.modRender(c, http.StatusOK, "case", ModCase{Moderator: m.Name, Case: cs, Base: moderationRoot + "/cases/" + cs.SessionID, Now: time.Now()})
+	return s.modRender(c, http.StatusOK, "case", ModCase{Moderator: m.Name, Case: cs, Base: moderationRoot + "/cases/" + cs.SessionID, Now: time.Now(),
+		RejectReasons: session.RejectReasons})
 }
 
 func (s *Server) modRegisterPhoto(c echo.Context) error {
@@ -363,7 +367,11 @@ func (s *Server) modDecide(c echo.Context) error {
 	default:
 		return newError(http.StatusBadRequest, "invalid_request", "The request is not valid: choose approve or reject.")
 	}
-	if _, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, c.FormValue("note")); err != nil {
+	reason := ""
+	if !approved {
+		reason = c.FormValue("reason")
+	}
+	if _, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, reason, c.FormValue("note")); err != nil {
 		return err
 	}
 	done := "rejected"

@@ -199,7 +199,7 @@ func TestModeratorUI(t *testing.T) {
 	}
 
 	resp, body = do("GET", casePath, nil, nil)
-	expect(resp, body, http.StatusOK, "Fauci Anthony", casePath+"/register-photo", casePath+"/attempts/1/best/0.jpg", "0.680 / 0.705", `action="`+casePath+`/decision"`)
+	expect(resp, body, http.StatusOK, "Fauci Anthony", casePath+"/register-photo", casePath+"/attempts/1/best/0.jpg", "0.680 / 0.705", `action="`+casePath+`/decision"`, `<option value="not_live">Not a live person`)
 	resp, body = do("GET", casePath+"/register-photo", nil, nil)
 	if resp.StatusCode != http.StatusOK || body != string(photo) || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("register photo: %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)
@@ -230,8 +230,10 @@ func TestModeratorUI(t *testing.T) {
 
 	resp, body = do("POST", casePath+"/decision", url.Values{"decision": {"approve"}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
 	expect(resp, body, http.StatusForbidden)
-	resp, body = do("POST", casePath+"/decision", url.Values{"decision": {"reject"}, "note": {" "}}, nil)
+	resp, body = do("POST", casePath+"/decision", url.Values{"decision": {"reject"}, "reason": {"not_live"}, "note": {" "}}, nil)
 	expect(resp, body, http.StatusBadRequest, "needs a note")
+	resp, body = do("POST", casePath+"/decision", url.Values{"decision": {"reject"}, "note": {"a printed photo"}}, nil)
+	expect(resp, body, http.StatusBadRequest, "needs a reason")
 	resp, body = do("POST", casePath+"/decision", url.Values{"decision": {"maybe"}}, nil)
 	expect(resp, body, http.StatusBadRequest, "approve or reject")
 	if got, _ := sessions.Get(ctx, s.ID); got.State != session.StateModeration {

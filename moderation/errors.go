@@ -23,6 +23,9 @@ var (
 	ErrNotClaimed = errors.New("case not opened by this moderator, or the review time ran out")
 	// ErrNoteRequired: a rejection must say why.
 	ErrNoteRequired = errors.New("a rejection needs a note saying why")
+	// ErrReasonRequired: a rejection must give one of
+	// session.RejectReasons.
+	ErrReasonRequired = errors.New("a rejection needs a reason code")
 	// ErrInvalidRequest: bad input (name, note, frame number …).
 	ErrInvalidRequest = errors.New("invalid moderation request")
 	// ErrNoEvidence: the frames asked for are not stored (none were kept,

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,7 +208,7 @@ func TestReviewAndDecide(t *testing.T) {
 	if _, err := q.Frame(ctx, bob, near, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotClaimed) {
 		t.Fatalf("Bob reads a frame: %v", err)
 	}
-	if _, err := q.Decide(ctx, bob, near, true, ""); !errors.Is(err, moderation.ErrNotClaimed) {
+	if _, err := q.Decide(ctx, bob, near, true, "", ""); !errors.Is(err, moderation.ErrNotClaimed) {
 		t.Fatalf("Bob decides: %v", err)
 	}
 
@@ -232,10 +233,21 @@ func TestReviewAndDecide(t *testing.T) {
 		t.Errorf("the queue does not show Alice's claim: %+v", list[0])
 	}
 
-	if _, err := q.Decide(ctx, alice, near, false, "  "); !errors.Is(err, moderation.ErrNoteRequired) {
-		t.Fatalf("rejection without a note: %v", err)
+	for _, tc := range []struct {
+		approved     bool
+		reason, note string
+		want         error
+	}{
+		{false, "not_live", "  ", moderation.ErrNoteRequired},
+		{false, "", "a print", moderation.ErrReasonRequired},
+		{false, "looked odd", "a print", moderation.ErrReasonRequired},
+		{true, "not_live", "", moderation.ErrInvalidRequest},
+	} {
+		if _, err := q.Decide(ctx, alice, near, tc.approved, tc.reason, tc.note); !errors.Is(err, tc.want) {
+			t.Fatalf("Decide(%v, %q, %q) = %v, want %v", tc.approved, tc.reason, tc.note, err, tc.want)
+		}
 	}
-	s, err := q.Decide(ctx, alice, near, true, "same person; glasses")
+	s, err := q.Decide(ctx, alice, near, true, "", "same person; glasses")
 	if err != nil || s.State != session.StateApproved {
 		t.Fatalf("approve: %v, %v", s.State, err)
 	}
@@ -248,7 +260,7 @@ func TestReviewAndDecide(t *testing.T) {
 	if _, err := q.Open(ctx, alice, near); !errors.Is(err, moderation.ErrNotInQueue) {
 		t.Fatalf("open a decided case: %v", err)
 	}
-	if _, err := q.Decide(ctx, alice, near, false, "changed my mind"); !errors.Is(err, moderation.ErrNotInQueue) {
+	if _, err := q.Decide(ctx, alice, near, false, "other", "changed my mind"); !errors.Is(err, moderation.ErrNotInQueue) {
 		t.Fatalf("decide twice: %v", err)
 	}
 	if _, err := q.Frame(ctx, alice, near, 1, moderation.FramesBest, 0); !errors.Is(err, moderation.ErrNotInQueue) {
@@ -274,10 +286,47 @@ func TestReviewAndDecide(t *testing.T) {
 	if list, _ := q.List(ctx, 0); len(list) != 1 || list[0].ClaimedBy != "" {
 		t.Errorf("after release: %+v", list)
 	}
-	s, err = q.Decide(ctx, bob, regPhoto, false, "x")
+	s, err = q.Decide(ctx, bob, regPhoto, false, "register_photo_wrong", "x")
 	if !errors.Is(err, moderation.ErrNotClaimed) {
 		t.Fatalf("decide a released case: %v, %v", s.State, err)
 	}
+	if _, err := q.Open(ctx, bob, regPhoto); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Decide(ctx, bob, regPhoto, false, "register_photo_wrong", "the register photo shows two people"); err != nil {
+		t.Fatal(err)
+	}
+
+	// What analysts get: both decisions, no personal data.
+	recs, err := moderation.Decisions(ctx, e.pool, moderation.Calendar{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].SessionID != near || recs[1].SessionID != regPhoto {
+		t.Fatalf("decisions = %+v", recs)
+	}
+	r0, r1 := recs[0], recs[1]
+	if !r0.Approved || r0.Why != moderation.WhyNearThreshold || r0.MatchScore == nil || *r0.MatchScore != 0.67 || *r0.Threshold != 0.7 ||
+		r0.Model != "m1" || r0.ModeratorID != alice.ID || r0.EnteredAt.IsZero() || r0.DecidedAt.Before(r0.EnteredAt) || !r0.OnTime || r0.RejectReason != "" {
+		t.Errorf("approved record = %+v", r0)
+	}
+	if r1.Approved || r1.Why != moderation.WhyRegisterPhoto || r1.RejectReason != "register_photo_wrong" || r1.MatchScore != nil || r1.ModeratorID != bob.ID {
+		t.Errorf("rejected record = %+v", r1)
+	}
+	var buf bytes.Buffer
+	if err := moderation.WriteDecisionsCSV(&buf, recs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || lines[0] != strings.Join(moderation.DecisionsHeader, ",") ||
+		!strings.Contains(lines[1], ",near_threshold,no_match,approved,,"+alice.ID+",1,0.6700,0.7000,t1,m1,0.9000,") ||
+		!strings.HasSuffix(lines[2], ",register_photo,register_photo_unusable,rejected,register_photo_wrong,"+bob.ID+",1,,,,,0.0000,") {
+		t.Errorf("CSV:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "two people") || strings.Contains(buf.String(), "Amanova") {
+		t.Error("the export holds a note or a name")
+	}
+
 	if _, err := q.Open(ctx, bob, "not-a-uuid"); !errors.Is(err, moderation.ErrNotFound) {
 		t.Errorf("open a malformed id: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 
 // Decider records a moderator's decision on a session (session.PG).
 type Decider interface {
-	Decide(ctx context.Context, sessionID string, approved bool, moderatorID, note string) (session.Session, error)
+	DecideCase(ctx context.Context, sessionID string, d session.Decision) (session.Session, error)
 }
 
 // Register returns a citizen's register record (register.PG).
@@ -150,16 +151,7 @@ func (q *Queue) scanSummary(row pgx.Row) (CaseSummary, error) {
 	if claimedBy != nil && claimedName != nil {
 		cs.ClaimedByID, cs.ClaimedBy = *claimedBy, *claimedName
 	}
-	switch {
-	case cs.Reason == session.ReasonRegisterPhotoMissing || cs.Reason == session.ReasonRegisterPhotoUnusable:
-		cs.Why = WhyRegisterPhoto
-	case cs.Reason == session.ReasonNoMatch:
-		cs.Why = WhyNearThreshold
-	case escalated:
-		cs.Why = WhyRepeatedLockouts
-	default:
-		cs.Why = WhyOther
-	}
+	cs.Why = why(cs.Reason, escalated)
 	cs.Due = q.cfg.Calendar.Due(cs.EnteredAt)
 	cs.Overdue = q.cfg.Now().After(cs.Due)
 	return cs, nil
@@ -311,7 +303,7 @@ func deref(s *string) string {
 func loadAttempts(ctx context.Context, tx pgx.Tx, sessionID string) ([]CaseAttempt, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT a.id::text, a.n, a.started_at, a.finished_at, coalesce(a.outcome, ''), coalesce(a.reason, ''), a.counted,
-		       a.liveness_score, nullif(a.match_score, 0), a.same_person_score, a.threshold,
+		       a.liveness_score, nullif(a.match_score, 0), a.same_person_score, nullif(a.threshold, 0),
 		       coalesce(a.threshold_version, ''), coalesce(a.model, ''),
 		       (SELECT count(*) FROM attempt_evidence e WHERE e.attempt_id = a.id AND e.kind = 'best'),
 		       (SELECT count(*) FROM attempt_evidence e WHERE e.attempt_id = a.id AND e.kind = 'clip')
@@ -426,22 +418,27 @@ func (q *Queue) Frame(ctx context.Context, mod Moderator, sessionID string, atte
 // maxNoteLen bounds a decision note (as session.PG.Decide does).
 const maxNoteLen = 4000
 
-// Decide approves or rejects a case mod has open. A rejection needs a
-// note; an approval makes the session approved, so the applicant can go
-// on to the CA as after a match, and the relying party is called back
-// either way (by package session, in the decision's transaction).
-func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, approved bool, note string) (session.Session, error) {
+// Decide approves or rejects a case mod has open. A rejection needs one
+// of session.RejectReasons and a note; an approval has neither code nor
+// required note. An approval makes the session approved, so the applicant
+// can go on to the CA as after a match, and the relying party is called
+// back either way (by package session, in the decision's transaction).
+func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, approved bool, reason, note string) (session.Session, error) {
 	note = strings.TrimSpace(note)
-	if !approved && note == "" {
+	switch {
+	case approved && reason != "":
+		return session.Session{}, fmt.Errorf("%w: an approval has no rejection reason", ErrInvalidRequest)
+	case !approved && !slices.Contains(session.RejectReasons, reason):
+		return session.Session{}, ErrReasonRequired
+	case !approved && note == "":
 		return session.Session{}, ErrNoteRequired
-	}
-	if len(note) > maxNoteLen {
+	case len(note) > maxNoteLen:
 		return session.Session{}, fmt.Errorf("%w: note longer than %d bytes", ErrInvalidRequest, maxNoteLen)
 	}
 	if _, err := q.claimed(ctx, mod, sessionID); err != nil {
 		return session.Session{}, err
 	}
-	s, err := q.sessions.Decide(ctx, sessionID, approved, mod.ID, note)
+	s, err := q.sessions.DecideCase(ctx, sessionID, session.Decision{Approved: approved, ModeratorID: mod.ID, Note: note, Reason: reason})
 	if errors.Is(err, session.ErrInvalidTransition) {
 		return session.Session{}, fmt.Errorf("%w: %v", ErrNotInQueue, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -454,33 +455,58 @@ func (p *PG) Cancel(ctx context.Context, sessionID string) (Session, error) {
 }
 
 // Decide records a moderator's decision on a session in moderation:
-// approved or rejected. (The moderation queue itself lives elsewhere.)
+// approved or rejected, without a rejection code (see DecideCase).
 func (p *PG) Decide(ctx context.Context, sessionID string, approved bool, moderatorID, note string) (Session, error) {
-	if moderatorID == "" || len(moderatorID) > 200 || len(note) > 4000 {
+	return p.DecideCase(ctx, sessionID, Decision{Approved: approved, ModeratorID: moderatorID, Note: note})
+}
+
+// Decision is a moderator's decision on a session in moderation.
+type Decision struct {
+	Approved    bool
+	ModeratorID string
+	Note        string
+	// Reason is why a rejection was made, one of RejectReasons (empty
+	// for an approval; optional for a rejection).
+	Reason string
+}
+
+// RejectReasons are the codes a rejection can give, for analysts.
+var RejectReasons = []string{"different_person", "not_live", "register_photo_wrong", "poor_evidence", "other"}
+
+// DecideCase records a moderator's decision on a session in moderation,
+// with the moderator, the note and the rejection code in the session row
+// and the audit log, in one transaction.
+func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Session, error) {
+	if d.ModeratorID == "" || len(d.ModeratorID) > 200 || len(d.Note) > 4000 {
 		return Session{}, fmt.Errorf("%w: moderator id (1..200 bytes) and note (≤4000 bytes) required", ErrInvalidRequest)
+	}
+	if d.Reason != "" && (d.Approved || !slices.Contains(RejectReasons, d.Reason)) {
+		return Session{}, fmt.Errorf("%w: rejection reason %q (one of %v, and only for a rejection)", ErrInvalidRequest, d.Reason, RejectReasons)
 	}
 	return p.transition(ctx, sessionID, func(ctx context.Context, st *txState, s *sessionRow) error {
 		to := StateRejected
-		if approved {
+		if d.Approved {
 			to = StateApproved
 		}
 		if !CanTransition(s.state, to) {
 			return fmt.Errorf("%w: %s → %s", ErrInvalidTransition, s.state, to)
 		}
-		if _, err := st.tx.Exec(ctx, `UPDATE sessions SET moderator_id = $2, moderation_note = $3 WHERE id = $1::uuid`,
-			s.id, moderatorID, note); err != nil {
+		if _, err := st.tx.Exec(ctx, `UPDATE sessions SET moderator_id = $2, moderation_note = $3, moderation_reason = nullif($4, '') WHERE id = $1::uuid`,
+			s.id, d.ModeratorID, d.Note, d.Reason); err != nil {
 			return fmt.Errorf("record moderation: %w", err)
 		}
-		if approved {
+		if d.Approved {
 			// The person was confirmed: their failure budget starts afresh.
 			st.g.failures = 0
 			if err := st.saveGuard(ctx); err != nil {
 				return err
 			}
 		}
-		st.queueAudit(audit.Entry{Kind: audit.KindModerationDecision, SessionID: s.id, Subject: s.iin, Data: map[string]any{
-			"approved": approved, "moderator_id": moderatorID, "note": note,
-		}})
+		data := map[string]any{"approved": d.Approved, "moderator_id": d.ModeratorID, "note": d.Note}
+		if d.Reason != "" {
+			data["reason"] = d.Reason
+		}
+		st.queueAudit(audit.Entry{Kind: audit.KindModerationDecision, SessionID: s.id, Subject: s.iin, Data: data})
 		return st.decide(ctx, s, to, "")
 	})
 }

@@ -57,7 +57,10 @@ func TestModerationDictionaries(t *testing.T) {
 	for _, n := range []string{"approved", "rejected", "released"} {
 		need = append(need, "notice."+n)
 	}
-	for _, code := range []string{"claimed", "unauthorized", "unknown_case", "not_in_queue", "not_claimed", "note_required", "cross_site", "invalid_request"} {
+	for _, r := range session.RejectReasons {
+		need = append(need, "reject."+r)
+	}
+	for _, code := range []string{"reason_required", "claimed", "unauthorized", "unknown_case", "not_in_queue", "not_claimed", "note_required", "cross_site", "invalid_request"} {
 		need = append(need, "error."+code)
 	}
 	if len(need) < 60 {

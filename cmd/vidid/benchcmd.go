@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -161,23 +160,8 @@ reading and decoding the image files.`, stderr)
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// writeScores writes the per-pair CSV atomically (a temporary file renamed
-// into place), so a failed run never leaves a half-written file.
+// writeScores writes the per-pair CSV atomically, so a failed run never
+// leaves a half-written file.
 func writeScores(path, root string, sets []bench.ModelScores) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".scores-*.csv")
-	if err != nil {
-		return fmt.Errorf("write scores: %w", err)
-	}
-	defer os.Remove(f.Name()) // after a successful rename there is nothing to remove
-	if err := bench.WriteScoresCSV(f, root, sets...); err != nil {
-		f.Close()
-		return fmt.Errorf("write scores: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write scores: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write scores: %w", err)
-	}
-	return nil
+	return writeFileAtomic(path, func(w io.Writer) error { return bench.WriteScoresCSV(w, root, sets...) })
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/moderation"
 	"vidid/store"
@@ -19,7 +23,7 @@ func init() {
 }
 
 func runModerator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("moderator", "moderator add --name NAME [--token-file FILE] | list | disable ID", `
+	fs := newFlags("moderator", "moderator add --name NAME [--token-file FILE] | list | disable ID | decisions [--since DATE] [--csv FILE]", `
 Manages the accounts of the people who decide the moderation queue
 (sessions whose face match was just under the threshold, whose register
 photo is unusable, or whose applicant was locked out repeatedly). They
@@ -34,11 +38,25 @@ sign in at /moderation with an access token.
   list              lists the accounts (id, name, created, disabled).
   disable ID        stops an account from signing in; cases it had open
                     return to the queue at once.
+  decisions         the decided cases for analysts, as CSV (stdout, or
+                    --csv FILE written atomically): when each entered the
+                    queue and was decided, whether on time, why it was
+                    there, the decision and rejection code, the moderator
+                    id, and the engine's best match, liveness and
+                    same-person scores with the threshold and model. No
+                    IIN, name or note. A summary goes to stderr. Approved
+                    near-threshold cases are genuine applicants the engine
+                    turned away: with the scores they show what the
+                    threshold and --moderation-band cost.
 
 Creating and disabling accounts are recorded in the audit log.`, stderr)
 	name := fs.String("name", "", "the moderator's full `name`, shown in the queue and kept with each decision")
 	tokenFile := fs.String("token-file", "", "write the new token to this `file` instead of printing it")
 	asJSON := fs.Bool("json", false, "print JSON")
+	since := fs.String("since", "", "decisions: only those decided on or after this `date` (YYYY-MM-DD, UTC)")
+	csvFile := fs.String("csv", "", "decisions: write the CSV to this `file` instead of stdout")
+	zone := fs.String("moderation-tz", "Asia/Almaty", "decisions: the `zone` the one-working-day deadline is counted in (as serve)")
+	holidays := fs.String("moderation-holidays", "", "decisions: extra days off, as serve --moderation-holidays")
 	var db dbFlags
 	var sec secretFlags
 	db.add(fs)
@@ -75,8 +93,14 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 			}
 		}
 	case "list", "disable":
+	case "decisions":
+		if *since != "" {
+			if _, err := time.Parse("2006-01-02", *since); err != nil {
+				return fmt.Errorf("%w: --since %q is not YYYY-MM-DD", errUsage, *since)
+			}
+		}
 	default:
-		return fmt.Errorf("%w: unknown subcommand %q (add, list, disable)", errUsage, sub)
+		return fmt.Errorf("%w: unknown subcommand %q (add, list, disable, decisions)", errUsage, sub)
 	}
 
 	pool, err := db.open(ctx)
@@ -93,6 +117,8 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 	}
 	mods := moderation.NewModerators(pool, auditLog)
 	switch sub {
+	case "decisions":
+		return writeDecisions(ctx, pool, *since, *csvFile, *zone, *holidays, stdout, stderr)
 	case "add":
 		m, token, err := mods.Create(ctx, *name)
 		if err != nil {
@@ -161,6 +187,61 @@ func writeSecretFile(path, s string) error {
 	}
 	if err := os.Link(tmp.Name(), path); err != nil { // fails if path appeared meanwhile
 		return fmt.Errorf("token file: %w", err)
+	}
+	return nil
+}
+
+func writeDecisions(ctx context.Context, pool *pgxpool.Pool, since, file, zone, holidays string, stdout, stderr io.Writer) error {
+	cal, err := moderationCalendar(zone, holidays)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var from time.Time
+	if since != "" {
+		from, _ = time.Parse("2006-01-02", since)
+	}
+	recs, err := moderation.Decisions(ctx, pool, cal, from)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := moderation.WriteDecisionsCSV(&buf, recs); err != nil {
+		return err
+	}
+	if file == "" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	} else if err := writeFileAtomic(file, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return err
+	}
+	type count struct{ approved, rejected int }
+	byWhy := map[string]*count{}
+	onTime := 0
+	for _, r := range recs {
+		c := byWhy[r.Why]
+		if c == nil {
+			c = &count{}
+			byWhy[r.Why] = c
+		}
+		if r.Approved {
+			c.approved++
+		} else {
+			c.rejected++
+		}
+		if r.OnTime {
+			onTime++
+		}
+	}
+	fmt.Fprintf(stderr, "%d decisions", len(recs))
+	if len(recs) > 0 {
+		fmt.Fprintf(stderr, ", %d (%.0f%%) within one working day", onTime, 100*float64(onTime)/float64(len(recs)))
+	}
+	fmt.Fprintln(stderr)
+	for _, w := range []string{moderation.WhyNearThreshold, moderation.WhyRegisterPhoto, moderation.WhyRepeatedLockouts, moderation.WhyOther} {
+		if c := byWhy[w]; c != nil {
+			fmt.Fprintf(stderr, "  %-18s approved %d, rejected %d\n", w, c.approved, c.rejected)
+		}
 	}
 	return nil
 }

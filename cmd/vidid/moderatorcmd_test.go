@@ -68,6 +68,18 @@ func TestModeratorCommand(t *testing.T) {
 		t.Fatalf("second add --token-file: exit %d: %s", code, out)
 	}
 
+	// The analysts' export (the records themselves: package moderation).
+	csvPath := filepath.Join(t.TempDir(), "decisions.csv")
+	if code, out := cli("moderator", "decisions", "--since", "2026-01-01", "--csv", csvPath); code != 0 || !strings.Contains(out, "0 decisions") {
+		t.Fatalf("decisions: exit %d: %s", code, out)
+	}
+	if b, err := os.ReadFile(csvPath); err != nil || !strings.HasPrefix(string(b), "session_id,entered_at,decided_at,on_time,why,") {
+		t.Fatalf("decisions CSV: %q %v", b, err)
+	}
+	if code, out := cli("moderator", "decisions", "--since", "yesterday"); code != 2 || !strings.Contains(out, "not YYYY-MM-DD") {
+		t.Errorf("bad --since: exit %d: %s", code, out)
+	}
+
 	code, out = cli("moderator", "list")
 	if code != 0 || strings.Count(out, "active") != 2 || !strings.Contains(out, m.ID) {
 		t.Fatalf("list: exit %d: %s", code, out)
