@@ -8,11 +8,6 @@ package evidence
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"vidid/internal/seal"
 )
 
 // Errors.
@@ -32,58 +29,52 @@ var (
 
 // PG stores evidence in Postgres.
 type PG struct {
-	pool  *pgxpool.Pool
-	aead  cipher.AEAD // the current key: new evidence is sealed with it
-	keyID string
-	prev  map[string]cipher.AEAD // earlier keys by id, for reading only
+	pool *pgxpool.Pool
+	keys *seal.Ring // the current key seals; earlier ones only open
 }
 
 // NewPG returns a store sealing with the 32-byte key. previous are earlier
 // evidence keys, after a key rotation: evidence sealed under them still
 // loads until the retention job has purged it, and then they can go.
 func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
-	aead, id, err := newAEAD(key)
+	cur, err := newKey(key)
 	if err != nil {
 		return nil, err
 	}
-	p := &PG{pool: pool, aead: aead, keyID: id, prev: map[string]cipher.AEAD{}}
+	var prev []*seal.Key
 	for _, k := range previous {
-		a, pid, err := newAEAD(k)
+		p, err := newKey(k)
 		if err != nil {
 			return nil, fmt.Errorf("previous %w", err)
 		}
-		if pid != id {
-			p.prev[pid] = a
-		}
+		prev = append(prev, p)
 	}
-	return p, nil
+	return &PG{pool: pool, keys: seal.NewRing(cur, prev...)}, nil
 }
 
-func newAEAD(key []byte) (cipher.AEAD, string, error) {
-	if len(key) != 32 {
-		return nil, "", fmt.Errorf("evidence key: %d bytes, want 32", len(key))
-	}
-	b, err := aes.NewCipher(key)
+func newKey(key []byte) (*seal.Key, error) {
+	k, err := seal.New(key, seal.DomainID("vidid evidence key id", key))
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("evidence key: %w", err)
 	}
-	aead, err := cipher.NewGCM(b)
-	if err != nil {
-		return nil, "", err
-	}
-	sum := sha256.Sum256(append([]byte("vidid evidence key id\x00"), key...))
-	return aead, hex.EncodeToString(sum[:8]), nil
+	return k, nil
 }
 
-// aeadFor returns the key a row was sealed with.
-func (p *PG) aeadFor(keyID string) (cipher.AEAD, error) {
-	if keyID == p.keyID {
-		return p.aead, nil
+// KeyID names the current evidence key (stored with each frame).
+func (p *PG) KeyID() string { return p.keys.Current().ID() }
+
+// open opens one stored frame sealed under the key with id keyID.
+func (p *PG) open(sealed []byte, keyID string, aad []byte) ([]byte, error) {
+	k, ok := p.keys.Key(keyID)
+	if !ok {
+		return nil, fmt.Errorf("%w: sealed with key %s, this process has key %s (and %d previous)",
+			ErrSealed, keyID, p.KeyID(), len(p.keys.IDs())-1)
 	}
-	if a, ok := p.prev[keyID]; ok {
-		return a, nil
+	plain, err := k.Open(sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSealed, err)
 	}
-	return nil, fmt.Errorf("%w: sealed with key %s, this process has key %s (and %d previous)", ErrSealed, keyID, p.keyID, len(p.prev))
+	return plain, nil
 }
 
 // Kinds of evidence.
@@ -111,13 +102,12 @@ func (p *PG) Save(ctx context.Context, attemptID, kind string, jpegs [][]byte) (
 	}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		for n, j := range jpegs {
-			nonce := make([]byte, p.aead.NonceSize())
-			if _, err := rand.Read(nonce); err != nil {
+			sealed, err := p.keys.Current().Seal(nil, j, aad(attemptID, kind, n))
+			if err != nil {
 				return err
 			}
-			sealed := p.aead.Seal(nonce, nonce, j, aad(attemptID, kind, n))
 			if _, err := tx.Exec(ctx, `INSERT INTO attempt_evidence (attempt_id, kind, n, key_id, sealed) VALUES ($1, $2, $3, $4, $5)`,
-				attemptID, kind, n, p.keyID, sealed); err != nil {
+				attemptID, kind, n, p.KeyID(), sealed); err != nil {
 				return err
 			}
 		}
@@ -144,17 +134,9 @@ func (p *PG) Load(ctx context.Context, attemptID, kind string) ([][]byte, error)
 		if err := rows.Scan(&n, &keyID, &sealed); err != nil {
 			return nil, fmt.Errorf("load evidence: %w", err)
 		}
-		a, err := p.aeadFor(keyID)
+		plain, err := p.open(sealed, keyID, aad(attemptID, kind, n))
 		if err != nil {
 			return nil, fmt.Errorf("frame %d: %w", n, err)
-		}
-		ns := a.NonceSize()
-		if len(sealed) < ns {
-			return nil, ErrSealed
-		}
-		plain, err := a.Open(nil, sealed[:ns], sealed[ns:], aad(attemptID, kind, n))
-		if err != nil {
-			return nil, fmt.Errorf("%w: frame %d", ErrSealed, n)
 		}
 		out = append(out, plain)
 	}

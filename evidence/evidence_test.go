@@ -133,15 +133,15 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keyID string
-	if err := old.pool.QueryRow(ctx, `SELECT key_id FROM attempt_evidence WHERE attempt_id = $1 AND kind = 'clip'`, id).Scan(&keyID); err != nil || keyID != rotated.keyID || keyID == old.keyID {
-		t.Fatalf("new evidence sealed under key %q (%v), want the new key %s", keyID, err, rotated.keyID)
+	if err := old.pool.QueryRow(ctx, `SELECT key_id FROM attempt_evidence WHERE attempt_id = $1 AND kind = 'clip'`, id).Scan(&keyID); err != nil || keyID != rotated.KeyID() || keyID == old.KeyID() {
+		t.Fatalf("new evidence sealed under key %q (%v), want the new key %s", keyID, err, rotated.KeyID())
 	}
 	newOnly, err := NewPG(old.pool, newKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newOnly.Load(ctx, id, KindBest); !errors.Is(err, ErrSealed) || !strings.Contains(err.Error(), old.keyID) {
-		t.Fatalf("old evidence without the previous key: %v, want ErrSealed naming %s", err, old.keyID)
+	if _, err := newOnly.Load(ctx, id, KindBest); !errors.Is(err, ErrSealed) || !strings.Contains(err.Error(), old.KeyID()) {
+		t.Fatalf("old evidence without the previous key: %v, want ErrSealed naming %s", err, old.KeyID())
 	}
 	if _, err := NewPG(old.pool, newKey, []byte("short")); err == nil {
 		t.Fatal("a short previous key was accepted")

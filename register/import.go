@@ -214,6 +214,6 @@ func (r *PG) writeAll(ctx context.Context, source string, entries []entry) error
 				return fmt.Errorf("%s: write citizen %s: %w", e.where, MaskIIN(c.IIN), err)
 			}
 		}
-		return r.auditTx(ctx, tx, audit.KindRegisterWritten, map[string]any{"source": source, "citizens": len(entries), "key_id": r.seal.id})
+		return r.auditTx(ctx, tx, audit.KindRegisterWritten, map[string]any{"source": source, "citizens": len(entries), "key_id": r.KeyID()})
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/audit"
+	"vidid/internal/seal"
 )
 
 // Limits on cached embeddings and listings.
@@ -26,9 +27,8 @@ const (
 // hashes are not. It is safe for concurrent use.
 type PG struct {
 	pool  *pgxpool.Pool
-	seal  *sealer            // the current key: everything is written with it
-	prev  map[string]*sealer // earlier keys by id: only read with, during a rotation
-	audit *audit.Log         // nil: administrative writes are not audited
+	keys  *seal.Ring // the current key writes; earlier ones only read, during a rotation
+	audit *audit.Log // nil: administrative writes are not audited
 }
 
 // WithAudit makes imports, seeds and reseals append a record to the audit
@@ -54,43 +54,46 @@ func (r *PG) auditTx(ctx context.Context, tx pgx.Tx, kind audit.Kind, data map[s
 // needs the same key. previous are earlier register keys, during a key
 // rotation: data sealed under them still opens, and Reseal moves it to key.
 func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
-	s, err := newSealer(key)
+	cur, err := newKey(key)
 	if err != nil {
 		return nil, err
 	}
-	r := &PG{pool: pool, seal: s, prev: map[string]*sealer{}}
+	var prev []*seal.Key
 	for _, k := range previous {
-		p, err := newSealer(k)
+		p, err := newKey(k)
 		if err != nil {
 			return nil, fmt.Errorf("previous %w", err)
 		}
-		if p.id != s.id {
-			r.prev[p.id] = p
-		}
+		prev = append(prev, p)
 	}
-	return r, nil
+	return &PG{pool: pool, keys: seal.NewRing(cur, prev...)}, nil
 }
 
 // open opens a value sealed under the key with id keyID: the current key
 // or a previous one.
 func (r *PG) open(sealed, aad []byte, keyID string) ([]byte, error) {
-	if p, ok := r.prev[keyID]; ok {
-		return p.open(sealed, aad, keyID)
+	k, ok := r.keys.Key(keyID)
+	if !ok {
+		return nil, fmt.Errorf("%w: sealed with key %s, this process has key %s (wrong register key or secrets folder?)",
+			ErrSealed, keyID, r.KeyID())
 	}
-	return r.seal.open(sealed, aad, keyID)
+	plain, err := k.Open(sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSealed, err)
+	}
+	return plain, nil
+}
+
+// sealValue seals plain under the current key.
+func (r *PG) sealValue(plain, aad []byte) ([]byte, error) {
+	return r.keys.Current().Seal(nil, plain, aad)
 }
 
 // knownKeys lists the current and previous key ids.
-func (r *PG) knownKeys() []string {
-	ids := []string{r.seal.id}
-	for id := range r.prev {
-		ids = append(ids, id)
-	}
-	return ids
-}
+func (r *PG) knownKeys() []string { return r.keys.IDs() }
 
 // KeyID is the id of the register key in use (see KeyID).
-func (r *PG) KeyID() string { return r.seal.id }
+func (r *PG) KeyID() string { return r.keys.Current().ID() }
 
 // Put inserts or replaces the citizen with c.IIN after validating the IIN,
 // the names, the date of birth against the IIN, and the photo (see
@@ -113,7 +116,7 @@ func (r *PG) Put(ctx context.Context, c Citizen) error {
 // tx. A row whose photo is in the clear or under another key is rewritten
 // even when nothing else changed.
 func (r *PG) putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
-	sealed, err := r.seal.seal(c.Photo, photoAAD(c.IIN, c.PhotoSHA256))
+	sealed, err := r.sealValue(c.Photo, photoAAD(c.IIN, c.PhotoSHA256))
 	if err != nil {
 		return err
 	}
@@ -129,7 +132,7 @@ func (r *PG) putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
 		      IS DISTINCT FROM
 		      (EXCLUDED.surname, EXCLUDED.given_name, EXCLUDED.patronymic, EXCLUDED.birth_date,
 		       EXCLUDED.photo_type, EXCLUDED.photo_sha256, EXCLUDED.photo_key)`,
-		c.IIN, c.Surname, c.GivenName, c.Patronymic, c.BirthDate, sealed, c.PhotoType, c.PhotoSHA256, r.seal.id)
+		c.IIN, c.Surname, c.GivenName, c.Patronymic, c.BirthDate, sealed, c.PhotoType, c.PhotoSHA256, r.KeyID())
 	if err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
@@ -199,7 +202,7 @@ func (r *PG) CheckKey(ctx context.Context) error {
 	}
 	if len(foreign) > 0 {
 		return fmt.Errorf("%w: the register holds data sealed under key %s, but this process has key %s (wrong register-key secret?)",
-			ErrSealed, strings.Join(foreign, ", "), r.seal.id)
+			ErrSealed, strings.Join(foreign, ", "), r.KeyID())
 	}
 	return nil
 }
@@ -211,7 +214,7 @@ func (r *PG) CheckKey(ctx context.Context) error {
 // batch, each batch in its own transaction, skipping rows another process
 // is resealing at the same time, and returns how many photos it sealed.
 func (r *PG) Reseal(ctx context.Context) (int, error) {
-	if _, err := r.pool.Exec(ctx, `DELETE FROM register_embeddings WHERE vec_key <> $1`, r.seal.id); err != nil {
+	if _, err := r.pool.Exec(ctx, `DELETE FROM register_embeddings WHERE vec_key <> $1`, r.KeyID()); err != nil {
 		return 0, fmt.Errorf("drop embeddings under old keys: %w", err)
 	}
 	total := 0
@@ -220,7 +223,7 @@ func (r *PG) Reseal(ctx context.Context) (int, error) {
 		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 			rows, err := tx.Query(ctx, `
 				SELECT iin, photo, photo_sha256, photo_key FROM citizens WHERE photo_key IS DISTINCT FROM $1
-				ORDER BY iin LIMIT 100 FOR UPDATE SKIP LOCKED`, r.seal.id)
+				ORDER BY iin LIMIT 100 FOR UPDATE SKIP LOCKED`, r.KeyID())
 			if err != nil {
 				return err
 			}
@@ -247,12 +250,12 @@ func (r *PG) Reseal(ctx context.Context) (int, error) {
 				if photoSHA256(plain) != x.sha {
 					return fmt.Errorf("citizen %s: %w: the photo does not match its recorded hash", MaskIIN(x.iin), ErrSealed)
 				}
-				sealed, err := r.seal.seal(plain, photoAAD(x.iin, x.sha))
+				sealed, err := r.sealValue(plain, photoAAD(x.iin, x.sha))
 				if err != nil {
 					return err
 				}
 				if _, err := tx.Exec(ctx, `UPDATE citizens SET photo = $2, photo_key = $3 WHERE iin = $1`,
-					x.iin, sealed, r.seal.id); err != nil {
+					x.iin, sealed, r.KeyID()); err != nil {
 					return err
 				}
 			}
@@ -265,7 +268,7 @@ func (r *PG) Reseal(ctx context.Context) (int, error) {
 					}
 					from[k]++
 				}
-				if err := r.auditTx(ctx, tx, audit.KindRegisterResealed, map[string]any{"photos": len(batch), "key_id": r.seal.id, "from": from}); err != nil {
+				if err := r.auditTx(ctx, tx, audit.KindRegisterResealed, map[string]any{"photos": len(batch), "key_id": r.KeyID(), "from": from}); err != nil {
 					return err
 				}
 			}
@@ -329,7 +332,7 @@ func (r *PG) PutEmbedding(ctx context.Context, iin, model, photoSHA256 string, v
 	if err := checkEmbedding(model, photoSHA256, vec); err != nil {
 		return err
 	}
-	sealed, err := r.seal.seal(vectorBytes(vec), embeddingAAD(iin, model, photoSHA256))
+	sealed, err := r.sealValue(vectorBytes(vec), embeddingAAD(iin, model, photoSHA256))
 	if err != nil {
 		return err
 	}
@@ -338,7 +341,7 @@ func (r *PG) PutEmbedding(ctx context.Context, iin, model, photoSHA256 string, v
 		SELECT iin, $2, photo_sha256, $4, $5 FROM citizens WHERE iin = $1 AND photo_sha256 = $3
 		ON CONFLICT (iin, model) DO UPDATE SET
 			photo_sha256 = EXCLUDED.photo_sha256, vec = EXCLUDED.vec, vec_key = EXCLUDED.vec_key, created_at = now()`,
-		iin, model, photoSHA256, sealed, r.seal.id)
+		iin, model, photoSHA256, sealed, r.KeyID())
 	if err != nil {
 		return fmt.Errorf("cache embedding for %s (%s): %w", MaskIIN(iin), model, err)
 	}

@@ -8,54 +8,62 @@ import (
 	"testing"
 
 	"vidid/audit"
+	"vidid/internal/seal"
 )
 
 func TestSealerRoundTrip(t *testing.T) {
-	s, err := newSealer(testKey)
+	s, err := NewPG(nil, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := []byte("a register photo")
 	aad := photoAAD("900101300017", strings.Repeat("a", 64))
-	sealed, err := s.seal(plain, aad)
+	sealed, err := s.sealValue(plain, aad)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(sealed, plain) {
 		t.Fatal("sealed value contains the plaintext")
 	}
-	if again, _ := s.seal(plain, aad); bytes.Equal(again, sealed) {
+	if again, _ := s.sealValue(plain, aad); bytes.Equal(again, sealed) {
 		t.Fatal("two seals of one value are equal (nonce reused)")
 	}
-	got, err := s.open(sealed, aad, s.id)
+	got, err := s.open(sealed, aad, s.KeyID())
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("open: %q, %v", got, err)
 	}
-	other, _ := newSealer(bytes.Repeat([]byte{1}, KeySize))
+	otherRaw := bytes.Repeat([]byte{1}, KeySize)
+	other, _ := NewPG(nil, otherRaw)
+	// A key that claims the right id but is another key.
+	impostor, err := seal.New(otherRaw, s.KeyID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameID := &PG{keys: seal.NewRing(impostor)}
 	flipped := bytes.Clone(sealed)
 	flipped[len(flipped)-1] ^= 1
 	for name, tc := range map[string]struct {
-		s      *sealer
+		s      *PG
 		sealed []byte
 		aad    []byte
 		key    string
 		want   string
 	}{
-		"other key id":          {s, sealed, aad, other.id, "sealed with key"},
-		"other key, same id":    {other, sealed, aad, other.id, "authentication failed"},
-		"other citizen":         {s, sealed, photoAAD("900101300025", strings.Repeat("a", 64)), s.id, "authentication failed"},
-		"photo as an embedding": {s, sealed, embeddingAAD("900101300017", "m", strings.Repeat("a", 64)), s.id, "authentication failed"},
-		"flipped bit":           {s, flipped, aad, s.id, "authentication failed"},
-		"truncated":             {s, sealed[:10], aad, s.id, "too short"},
+		"other key id":          {s, sealed, aad, other.KeyID(), "sealed with key"},
+		"other key, same id":    {sameID, sealed, aad, s.KeyID(), "authentication failed"},
+		"other citizen":         {s, sealed, photoAAD("900101300025", strings.Repeat("a", 64)), s.KeyID(), "authentication failed"},
+		"photo as an embedding": {s, sealed, embeddingAAD("900101300017", "m", strings.Repeat("a", 64)), s.KeyID(), "authentication failed"},
+		"flipped bit":           {s, flipped, aad, s.KeyID(), "authentication failed"},
+		"truncated":             {s, sealed[:10], aad, s.KeyID(), "too short"},
 	} {
 		if _, err := tc.s.open(tc.sealed, tc.aad, tc.key); !errors.Is(err, ErrSealed) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want ErrSealed saying %q", name, err, tc.want)
 		}
 	}
-	if _, err := newSealer(testKey[:16]); err == nil {
+	if _, err := NewPG(nil, testKey[:16]); err == nil {
 		t.Error("a 16-byte key was accepted")
 	}
-	if KeyID(testKey) == KeyID(bytes.Repeat([]byte{1}, KeySize)) || len(KeyID(testKey)) != 16 {
+	if KeyID(testKey) == KeyID(otherRaw) || len(KeyID(testKey)) != 16 {
 		t.Error("key ids do not tell keys apart")
 	}
 }
@@ -150,7 +158,7 @@ func TestSealedAtRest(t *testing.T) {
 		if err := tx.QueryRow(ctx, `SELECT photo, photo_sha256 FROM citizens WHERE iin = $1`, b.IIN).Scan(&moved, &sha); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := repo.seal.open(moved, photoAAD(b.IIN, sha), key); !errors.Is(err, ErrSealed) {
+		if _, err := repo.open(moved, photoAAD(b.IIN, sha), key); !errors.Is(err, ErrSealed) {
 			t.Errorf("a photo moved to another citizen opened: %v", err)
 		}
 	})
