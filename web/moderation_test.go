@@ -108,6 +108,10 @@ func TestModerationPageLanguages(t *testing.T) {
 			t.Fatalf("%s: %v", tc.lang, err)
 		}
 		page := buf.String()
+		// The queue reloads itself every minute, so new cases show up.
+		if r, h := strings.Index(page, `http-equiv="refresh"`), strings.Index(page, "</head>"); r < 0 || r > h {
+			t.Errorf("%s: no refresh in the head", tc.lang)
+		}
 		for _, w := range tc.want {
 			if !strings.Contains(page, w) {
 				t.Errorf("%s page lacks %q", tc.lang, w)
