@@ -18,6 +18,9 @@ type Threshold struct {
 	// SamePerson is the lower bar for two faces of one capture session
 	// (same camera, light and minutes) to be one person; 0 = not set.
 	SamePerson float64 `json:"same_person,omitempty"`
+	// ModerationBand: a no-match within this many score units under Score
+	// goes to a moderator (session.Config.ModerationBand); 0 = off.
+	ModerationBand float64 `json:"moderation_band,omitempty"`
 }
 
 // Config configures a Pipeline.

@@ -104,7 +104,7 @@ as aborted).`, stderr)
 	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
-	fs.Float64Var(&sf.moderationBand, "moderation-band", 0.05, "a no_match within this many score units under the threshold goes to a moderator instead of counting as a failure (0 = off)")
+	fs.Float64Var(&sf.moderationBand, "moderation-band", -1, "a no_match within this many score units under the threshold goes to a moderator instead of counting as a failure (0 = off; default: the threshold set's moderation_band for the embedder, 0.05 built in)")
 	fs.DurationVar(&sf.moderationClaim, "moderation-claim", 30*time.Minute, "how long opening a case reserves it for one moderator")
 	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
 	fs.StringVar(&sf.moderationHolidays, "moderation-holidays", "", "extra days off for the moderation deadline, comma-separated YYYY-MM-DD (Kurban Ait, the yearly day transfers); Kazakhstan's fixed-date holidays are built in")
@@ -152,6 +152,10 @@ as aborted).`, stderr)
 	}
 	verifier := verify.New(regPG, eng, log)
 	clients := rp.NewClients(pool)
+	if sf.moderationBand < 0 {
+		sf.moderationBand = eng.Threshold().ModerationBand
+	}
+	log.Info("moderation band", "band", sf.moderationBand, "threshold_version", eng.Threshold().Version)
 	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout,
 		ModerationBand: sf.moderationBand, Logger: log, Registerer: reg}, auditLog)
 	if err != nil {

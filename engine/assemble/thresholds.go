@@ -22,6 +22,9 @@ type ThresholdSet struct {
 		// SamePerson is the bar for "the same person within one capture"
 		// (capture.Config.SamePersonScore); absent or 0: that check is off.
 		SamePerson float64 `json:"same_person,omitempty"`
+		// ModerationBand is how far under Score a no-match still goes to a
+		// moderator rather than counting (engine.Threshold); absent or 0: off.
+		ModerationBand float64 `json:"moderation_band,omitempty"`
 	} `json:"thresholds"`
 }
 
@@ -55,7 +58,11 @@ func (ts ThresholdSet) For(model string) (engine.Threshold, error) {
 			if t.SamePerson < 0 || t.SamePerson >= 1 {
 				return engine.Threshold{}, fmt.Errorf("threshold for %s: same_person %v outside [0,1)", model, t.SamePerson)
 			}
-			return engine.Threshold{Model: model, Score: t.Score, Version: ts.Version, SamePerson: t.SamePerson}, nil
+			if t.ModerationBand < 0 || t.ModerationBand >= t.Score {
+				return engine.Threshold{}, fmt.Errorf("threshold for %s: moderation_band %v outside [0,score)", model, t.ModerationBand)
+			}
+			return engine.Threshold{Model: model, Score: t.Score, Version: ts.Version, SamePerson: t.SamePerson,
+				ModerationBand: t.ModerationBand}, nil
 		}
 	}
 	return engine.Threshold{}, fmt.Errorf("no threshold for model %s in threshold set %s: run a benchmark and add one", model, ts.Version)
