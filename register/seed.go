@@ -40,7 +40,8 @@ var (
 // under a stable IIN derived from the folder name. Then, always, one entry
 // per video subject with frames in dataDir/spoof/bonafide/<subject>-frames
 // (its first frame; s01-apfol → given name "Demo", surname "S01-APFOL")
-// under DemoSubjectIIN(subject). Everything is validated first and written
+// under DemoSubjectIIN(subject), and one whose register photo shows two
+// people (DemoModerationIIN). Everything is validated first and written
 // in one transaction; running it again changes nothing. n is the number of
 // citizens written.
 func SeedDemo(ctx context.Context, repo *PG, dataDir string, limit int) (n int, err error) {
@@ -115,7 +116,38 @@ func demoEntries(dataDir string, limit int) ([]entry, error) {
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("no face folders under %s", facesDir)
 	}
+	if photo, ok, err := demoModerationPhoto(dataDir); err != nil {
+		return nil, err
+	} else if ok {
+		c := Citizen{IIN: DemoModerationIIN(), GivenName: "Demo", Surname: "MODERATION"}
+		e, err := checkEntry("spoof/multi-face", c, fileReader(photo))
+		if err != nil {
+			return nil, fmt.Errorf("demo moderation citizen: %w", err)
+		}
+		entries = append(entries, e)
+	}
 	return entries, nil
+}
+
+// DemoModerationIIN is the demo citizen whose register photo shows two
+// people (the first frame of the first dataDir/spoof/multi-face/*-frames
+// folder): the engine cannot use it, so any capture for this IIN goes to
+// the moderation queue, which is how the demo shows that path.
+func DemoModerationIIN() string { return DemoSubjectIIN("moderation-demo") }
+
+// demoModerationPhoto finds the photo of DemoModerationIIN; ok is false
+// when the data has no multi-face folder.
+func demoModerationPhoto(dataDir string) (path string, ok bool, err error) {
+	dirs, err := filepath.Glob(filepath.Join(dataDir, "spoof", "multi-face", "*-frames"))
+	if err != nil || len(dirs) == 0 {
+		return "", false, err
+	}
+	slices.Sort(dirs)
+	photo, err := firstImage(dirs[0])
+	if err != nil {
+		return "", false, err
+	}
+	return photo, true, nil
 }
 
 // DemoSubjects lists the video subjects that SeedDemo registers: the

@@ -22,8 +22,11 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}
-	if want := limit + len(subjects); n != want || count(t, repo, ctx) != want {
-		t.Fatalf("SeedDemo wrote %d, register has %d; want %d faces + %d subjects", n, count(t, repo, ctx), limit, len(subjects))
+	if want := limit + len(subjects) + 1; n != want || count(t, repo, ctx) != want {
+		t.Fatalf("SeedDemo wrote %d, register has %d; want %d faces + %d subjects + the moderation demo", n, count(t, repo, ctx), limit, len(subjects))
+	}
+	if c, err := repo.Get(ctx, DemoModerationIIN()); err != nil || c.Surname != "MODERATION" {
+		t.Errorf("the moderation demo citizen: %+v, %v", c.Surname, err)
 	}
 
 	list, err := repo.List(ctx, MaxListLimit, 0)
@@ -113,8 +116,8 @@ func TestDemoEntriesAllFolders(t *testing.T) {
 		}
 	}
 	subjects, _ := DemoSubjects(data)
-	if len(all) != folders+len(subjects) {
-		t.Errorf("%d entries, want %d folders + %d subjects", len(all), folders, len(subjects))
+	if len(all) != folders+len(subjects)+1 {
+		t.Errorf("%d entries, want %d folders + %d subjects + the moderation demo", len(all), folders, len(subjects))
 	}
 	seen := map[string]string{}
 	for _, e := range all {

@@ -181,6 +181,7 @@ as aborted).`, stderr)
 		for _, sub := range subjects {
 			featured = append(featured, register.DemoSubjectIIN(sub))
 		}
+		featured = append(featured, register.DemoModerationIIN()) // any face: goes to moderation
 		deps.Demo = &api.Demo{ClientID: id, CallbackSecret: secret, Citizens: regPG, VerifyCallback: rp.VerifySignature, Featured: featured}
 	}
 	kek, err := loadKey(sf.secrets, "assertion-kek", 32, sf.createSecrets)
