@@ -32,9 +32,10 @@ sign in at /moderation with an access token.
   add --name NAME   creates an account and prints its access token ONCE
                     (only its hash is stored; a lost token means disabling
                     the account and adding a new one). With --token-file
-                    the token is written to that file (mode 0600) instead,
-                    and an existing file is left alone: the command then
-                    does nothing, so scripts may run it every time.
+                    the token is written to that file (mode 0600) instead;
+                    a file whose token still signs in is left alone (the
+                    command then does nothing, so scripts may run it every
+                    time), a stale one is replaced.
   list              lists the accounts (id, name, created, disabled).
   disable ID        stops an account from signing in; cases it had open
                     return to the queue at once.
@@ -86,12 +87,6 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 		if strings.TrimSpace(*name) == "" {
 			return fmt.Errorf("%w: moderator add needs --name", errUsage)
 		}
-		if *tokenFile != "" {
-			if _, err := os.Stat(*tokenFile); err == nil {
-				fmt.Fprintf(stdout, "moderator token already in %s; nothing to do\n", *tokenFile)
-				return nil
-			}
-		}
 	case "list", "disable":
 	case "decisions":
 		if *since != "" {
@@ -120,6 +115,17 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 	case "decisions":
 		return writeDecisions(ctx, pool, *since, *csvFile, *zone, *holidays, stdout, stderr)
 	case "add":
+		if *tokenFile != "" {
+			// A token file that still signs in is left alone, so scripts
+			// may run this every time; a stale one (say, after the
+			// database was reset) is replaced.
+			if b, err := os.ReadFile(*tokenFile); err == nil {
+				if m, err := mods.Authenticate(ctx, strings.TrimSpace(string(b))); err == nil {
+					fmt.Fprintf(stdout, "moderator %s (%s) already has the token in %s; nothing to do\n", m.ID, m.Name, *tokenFile)
+					return nil
+				}
+			}
+		}
 		m, token, err := mods.Create(ctx, *name)
 		if err != nil {
 			return err
@@ -167,28 +173,13 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 	return tw.Flush()
 }
 
-// writeSecretFile writes s to a new file readable by its owner only,
-// atomically (a half-written token file never exists).
+// writeSecretFile writes s to path, readable by its owner only (the
+// temporary file writeFileAtomic renames into place is created 0600).
 func writeSecretFile(path, s string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("token file: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-*")
-	if err != nil {
-		return fmt.Errorf("token file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(s + "\n"); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("token file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil { // fails if path appeared meanwhile
-		return fmt.Errorf("token file: %w", err)
-	}
-	return nil
+	return writeFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, s+"\n"); return err })
 }
 
 func writeDecisions(ctx context.Context, pool *pgxpool.Pool, since, file, zone, holidays string, stdout, stderr io.Writer) error {

@@ -67,6 +67,22 @@ func TestModeratorCommand(t *testing.T) {
 	if code, out := cli("moderator", "add", "--name", "Demo", "--token-file", file); code != 0 || !strings.Contains(out, "nothing to do") {
 		t.Fatalf("second add --token-file: exit %d: %s", code, out)
 	}
+	// A stale token (the database was reset) is replaced by a new account's.
+	if err := os.WriteFile(file, []byte("vmod_0123456789abcdef_"+strings.Repeat("0", 64)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli("moderator", "add", "--name", "Demo", "--token-file", file); code != 0 || strings.Contains(out, "nothing to do") {
+		t.Fatalf("add --token-file over a stale token: exit %d: %s", code, out)
+	}
+	if b, _ := os.ReadFile(file); func() error {
+		_, err := mods.Authenticate(context.Background(), strings.TrimSpace(string(b)))
+		return err
+	}() != nil {
+		t.Fatal("the replaced token file does not sign in")
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("replaced token file mode %v", st.Mode().Perm())
+	}
 
 	// The analysts' export (the records themselves: package moderation).
 	csvPath := filepath.Join(t.TempDir(), "decisions.csv")
@@ -81,7 +97,7 @@ func TestModeratorCommand(t *testing.T) {
 	}
 
 	code, out = cli("moderator", "list")
-	if code != 0 || strings.Count(out, "active") != 2 || !strings.Contains(out, m.ID) {
+	if code != 0 || strings.Count(out, "active") != 3 || !strings.Contains(out, m.ID) {
 		t.Fatalf("list: exit %d: %s", code, out)
 	}
 	if code, out := cli("moderator", "disable", m.ID); code != 0 {
