@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -426,5 +427,46 @@ func TestModerators(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'moderator_changed'`); n != 3 {
 		t.Errorf("%d moderator_changed audit records, want 3 (two created, one disabled)", n)
+	}
+}
+
+// TestOpenRace: moderators opening one case at the same moment: exactly
+// one gets it, the others are told who has it, and one opening is audited.
+func TestOpenRace(t *testing.T) {
+	e := newEnv(t)
+	q := e.queue(moderation.Config{})
+	id := e.toModeration(e.citizen(5), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	const n = 8
+	mods := make([]moderation.Moderator, n)
+	for i := range mods {
+		mods[i] = e.moderator(fmt.Sprintf("Moderator %d", i))
+	}
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for _, m := range mods {
+		go func() {
+			<-start
+			_, err := q.Open(e.ctx, m, id)
+			errs <- err
+		}()
+	}
+	close(start)
+	won := 0
+	for range n {
+		err := <-errs
+		var ce *moderation.ClaimError
+		switch {
+		case err == nil:
+			won++
+		case errors.As(err, &ce) && strings.HasPrefix(ce.By, "Moderator "):
+		default:
+			t.Errorf("Open: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d moderators got the case, want 1", won)
+	}
+	if got := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'case_opened' AND session_id = $1`, id); got != 1 {
+		t.Errorf("%d case_opened records, want 1", got)
 	}
 }

@@ -249,12 +249,14 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 	var iin string
 	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
 		var status string
-		var claimedBy, claimedName *string
+		var claimedBy *string
 		var claimedUntil *time.Time
+		// No join here: a row locked after waiting for another opening is
+		// re-read, but a joined row would not be (Postgres re-checks only
+		// the locked table), so the name is read in a statement of its own.
 		err := tx.QueryRow(ctx, `
-			SELECT s.status, s.iin, CASE WHEN s.claimed_until > now() THEN s.claimed_by END, m.name, s.claimed_until
-			FROM sessions s LEFT JOIN moderators m ON m.id = s.claimed_by
-			WHERE s.id = $1::uuid FOR UPDATE OF s`, sessionID).Scan(&status, &iin, &claimedBy, &claimedName, &claimedUntil)
+			SELECT status, iin, CASE WHEN claimed_until > now() THEN claimed_by END, claimed_until
+			FROM sessions WHERE id = $1::uuid FOR UPDATE`, sessionID).Scan(&status, &iin, &claimedBy, &claimedUntil)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -265,7 +267,11 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 			return fmt.Errorf("%w (state %s)", ErrNotInQueue, status)
 		}
 		if claimedBy != nil && *claimedBy != mod.ID {
-			return &ClaimError{By: deref(claimedName), Until: *claimedUntil}
+			ce := &ClaimError{Until: *claimedUntil}
+			if err := tx.QueryRow(ctx, `SELECT name FROM moderators WHERE id = $1`, *claimedBy).Scan(&ce.By); err != nil {
+				return fmt.Errorf("look up the moderator holding the case: %w", err)
+			}
+			return ce
 		}
 		var until time.Time
 		if err := tx.QueryRow(ctx, `
@@ -291,13 +297,6 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 	c.Citizen = q.citizen(ctx, iin)
 	q.log.InfoContext(ctx, "case opened", "session_id", sessionID, "moderator_id", mod.ID)
 	return c, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func loadAttempts(ctx context.Context, tx pgx.Tx, sessionID string) ([]CaseAttempt, error) {
