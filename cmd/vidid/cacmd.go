@@ -16,7 +16,6 @@ import (
 	"vidid/assertion"
 	"vidid/ca"
 	"vidid/internal/httpserve"
-	"vidid/store"
 )
 
 func init() {
@@ -56,14 +55,11 @@ certificate.`, stderr)
 		return err
 	}
 	log := newLogger(stderr, *logLevel).With("component", "ca")
-	pool, err := db.open(ctx)
+	pool, err := db.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	kek, err := loadKey(*secrets, "ca-kek", 32, *createSecrets)
 	if err != nil {
 		return err

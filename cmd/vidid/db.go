@@ -20,6 +20,20 @@ func (f *dbFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "db", envOr("VIDID_DATABASE_URL", ""), "PostgreSQL `url` (env VIDID_DATABASE_URL; default: the private server of 'make db', var/pg/url)")
 }
 
+// openMigrated connects (as open) and applies pending migrations; on an
+// error the pool is closed.
+func (f *dbFlags) openMigrated(ctx context.Context) (*pgxpool.Pool, error) {
+	pool, err := f.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // open connects, defaulting to the URL the private server wrote.
 func (f *dbFlags) open(ctx context.Context) (*pgxpool.Pool, error) {
 	url := f.url
@@ -49,14 +63,11 @@ Refuses a database migrated by a newer vidid.`, stderr)
 		if err := parse(fs, args); err != nil {
 			return err
 		}
-		pool, err := db.open(ctx)
+		pool, err := db.openMigrated(ctx)
 		if err != nil {
 			return err
 		}
-		defer pool.Close()
-		if err := store.Migrate(ctx, pool); err != nil {
-			return err
-		}
+		pool.Close()
 		fmt.Fprintln(stdout, "migrations applied")
 		return nil
 	}})

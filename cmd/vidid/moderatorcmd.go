@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/moderation"
-	"vidid/store"
 )
 
 func init() {
@@ -98,14 +97,11 @@ Creating and disabling accounts are recorded in the audit log.`, stderr)
 		return fmt.Errorf("%w: unknown subcommand %q (add, list, disable, decisions)", errUsage, sub)
 	}
 
-	pool, err := db.open(ctx)
+	pool, err := db.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	auditLog, err := openAuditLog(sec.dir, sec.create)
 	if err != nil {
 		return err

@@ -21,7 +21,6 @@ import (
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
-	"vidid/store"
 	"vidid/verify"
 	"vidid/web"
 )
@@ -127,14 +126,11 @@ as aborted).`, stderr)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	pool, err := db.open(ctx)
+	pool, err := db.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	eng, err := ef.open(reg)
 	if err != nil {
 		return err
