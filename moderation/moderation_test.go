@@ -27,7 +27,7 @@ import (
 )
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	pool     *pgxpool.Pool
 	audit    *audit.Log
@@ -39,7 +39,7 @@ type env struct {
 	photo    []byte
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
