@@ -199,7 +199,7 @@ func TestModeratorUI(t *testing.T) {
 	}
 
 	resp, body = do("GET", casePath, nil, nil)
-	expect(resp, body, http.StatusOK, "Fauci Anthony", casePath+"/register-photo", casePath+"/attempts/1/best/0.jpg", "0.680 / 0.705", `action="`+casePath+`/decision"`, `<option value="not_live">Not a live person`)
+	expect(resp, body, http.StatusOK, "Fauci Anthony", casePath+"/register-photo", casePath+"/attempts/1/best/0.jpg", "0.680 / 0.705", `action="`+casePath+`/decision"`, `<option value="not_live">Not a live person`, "None: this is the applicant&#39;s only session.")
 	resp, body = do("GET", casePath+"/register-photo", nil, nil)
 	if resp.StatusCode != http.StatusOK || body != string(photo) || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("register photo: %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)

@@ -470,3 +470,32 @@ func TestOpenRace(t *testing.T) {
 		t.Errorf("%d case_opened records, want 1", got)
 	}
 }
+
+// TestCaseHistory: a case shows the applicant's other sessions, newest
+// first, with how they ended, and not the case itself.
+func TestCaseHistory(t *testing.T) {
+	e := newEnv(t)
+	q := e.queue(moderation.Config{})
+	iin := e.citizen(9)
+	earlier, _, err := e.sessions.Create(e.ctx, session.CreateRequest{ClientID: e.clientID, IIN: iin,
+		CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sessions.Cancel(e.ctx, earlier.ID); err != nil {
+		t.Fatal(err)
+	}
+	id := e.toModeration(iin, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	c, err := q.Open(e.ctx, e.moderator("Dana"), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.History) != 1 || c.History[0].State != session.StateCancelled || c.History[0].ClientName != "e-gov portal" ||
+		!c.History[0].CreatedAt.Equal(earlier.CreatedAt) {
+		t.Fatalf("history = %+v", c.History)
+	}
+	other := e.toModeration(e.citizen(10), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	if c, err := q.Open(e.ctx, e.moderator("Erlan"), other); err != nil || len(c.History) != 0 {
+		t.Fatalf("another applicant's history = %+v, %v", c.History, err)
+	}
+}

@@ -234,7 +234,25 @@ type Case struct {
 	CaseSummary
 	Citizen  Citizen       `json:"citizen"`
 	Attempts []CaseAttempt `json:"attempt_list"`
+	// History is the applicant's other sessions (by IIN), newest first, at
+	// most historyLimit: lockouts, rejections and relying parties say a lot
+	// about a "repeated lockouts" case.
+	History []PastSession `json:"history"`
 }
+
+// PastSession is one earlier (or parallel) session of the same applicant.
+type PastSession struct {
+	CreatedAt      time.Time     `json:"created_at"`
+	ClientName     string        `json:"client_name"`
+	State          session.State `json:"state"`
+	Attempts       int           `json:"attempts"`
+	FailedAttempts int           `json:"failed_attempts"`
+	// RejectReason is the moderator's code when one rejected it.
+	RejectReason string `json:"reject_reason,omitempty"`
+}
+
+// historyLimit bounds Case.History.
+const historyLimit = 20
 
 // Open claims a case for mod and returns it. The opening is recorded in
 // the audit log in the same transaction as the claim: the register photo
@@ -287,7 +305,10 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 		if err != nil {
 			return fmt.Errorf("load case: %w", err)
 		}
-		c.Attempts, err = loadAttempts(ctx, tx, sessionID)
+		if c.Attempts, err = loadAttempts(ctx, tx, sessionID); err != nil {
+			return err
+		}
+		c.History, err = loadHistory(ctx, tx, iin, sessionID)
 		return err
 	})
 	if err != nil {
@@ -297,6 +318,27 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 	c.Citizen = q.citizen(ctx, iin)
 	q.log.InfoContext(ctx, "case opened", "session_id", sessionID, "moderator_id", mod.ID)
 	return c, nil
+}
+
+func loadHistory(ctx context.Context, tx pgx.Tx, iin, sessionID string) ([]PastSession, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT s.created_at, c.name, s.status, s.attempts_started, s.failed_attempts, coalesce(s.moderation_reason, '')
+		FROM sessions s JOIN rp_clients c ON c.id = s.client_id
+		WHERE s.iin = $1 AND s.id <> $2::uuid ORDER BY s.created_at DESC LIMIT $3`, iin, sessionID, historyLimit)
+	if err != nil {
+		return nil, fmt.Errorf("load history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PastSession, error) {
+		var p PastSession
+		var state string
+		err := r.Scan(&p.CreatedAt, &p.ClientName, &state, &p.Attempts, &p.FailedAttempts, &p.RejectReason)
+		p.State = session.State(state)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load history: %w", err)
+	}
+	return out, nil
 }
 
 func loadAttempts(ctx context.Context, tx pgx.Tx, sessionID string) ([]CaseAttempt, error) {

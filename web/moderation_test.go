@@ -57,6 +57,10 @@ func TestModerationDictionaries(t *testing.T) {
 	for _, n := range []string{"approved", "rejected", "released"} {
 		need = append(need, "notice."+n)
 	}
+	for _, st := range []session.State{session.StateOpen, session.StateMatched, session.StateLocked, session.StateModeration,
+		session.StateExpired, session.StateCancelled, session.StateApproved, session.StateRejected} {
+		need = append(need, "state."+string(st))
+	}
 	for _, r := range session.RejectReasons {
 		need = append(need, "reject."+r)
 	}
