@@ -54,6 +54,7 @@ func init() {
 		errorMapping{moderation.ErrClaimed, http.StatusConflict, "claimed", "Another moderator is reviewing this case."},
 		errorMapping{moderation.ErrNotClaimed, http.StatusConflict, "not_claimed", "You do not have this case open (or your review time ran out): open it again from the queue."},
 		errorMapping{moderation.ErrNoteRequired, http.StatusBadRequest, "note_required", "A rejection needs a note saying why."},
+		errorMapping{moderation.ErrSecondApprover, http.StatusConflict, "second_approver", "You gave this case its first approval: a second, different moderator must approve it."},
 		errorMapping{moderation.ErrReasonRequired, http.StatusBadRequest, "reason_required", "A rejection needs a reason: choose one."},
 		errorMapping{moderation.ErrNoEvidence, http.StatusNotFound, "no_evidence", "Those frames are not stored (none were kept, or the retention period has passed)."},
 		errorMapping{moderation.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "The request is not valid."},
@@ -289,7 +290,7 @@ func (s *Server) modQueue(c echo.Context) error {
 	}
 	notice := c.QueryParam("done")
 	switch notice {
-	case "approved", "rejected", "released":
+	case "approved", "rejected", "released", "first_approval":
 	default:
 		notice = ""
 	}
@@ -371,11 +372,15 @@ func (s *Server) modDecide(c echo.Context) error {
 	if !approved {
 		reason = c.FormValue("reason")
 	}
-	if _, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, reason, c.FormValue("note")); err != nil {
+	ss, err := s.deps.Moderation.Decide(c.Request().Context(), moderatorOf(c), c.Param("id"), approved, reason, c.FormValue("note"))
+	if err != nil {
 		return err
 	}
 	done := "rejected"
-	if approved {
+	switch {
+	case approved && ss.State == session.StateModeration:
+		done = "first_approval" // the four-eyes rule: a second moderator must approve
+	case approved:
 		done = "approved"
 	}
 	return c.Redirect(http.StatusSeeOther, moderationRoot+"?done="+done)

@@ -95,7 +95,7 @@ func TestModeratorUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := moderation.NewQueue(pool, moderation.Config{}, sessions, reg, ev, al, nil)
+	q, err := moderation.NewQueue(pool, moderation.Config{FourEyes: []string{moderation.WhyRepeatedLockouts}}, sessions, reg, ev, al, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,5 +260,45 @@ func TestModeratorUI(t *testing.T) {
 	}
 	if resp, _ := do("GET", "/moderation", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("queue after signing out: %d", resp.StatusCode)
+	}
+
+	// The four-eyes rule on a case flagged after repeated lockouts: the
+	// first approval puts it back in the queue; its giver cannot give the
+	// second.
+	s2, tok2, err := sessions.Create(ctx, session.CreateRequest{ClientID: clientID, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE sessions SET requires_moderation = true WHERE id = $1`, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.RecordConsent(ctx, tok2, "kk", true); err != nil {
+		t.Fatal(err)
+	}
+	a2, err := sessions.StartAttempt(ctx, s2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessions.FinishAttempt(ctx, a2.ID, session.Result{Outcome: session.OutcomeMatch, MatchScore: 0.9, Threshold: 0.705}); err != nil {
+		t.Fatal(err)
+	}
+	case2 := "/moderation/cases/" + s2.ID
+	if resp, _ := do("POST", "/moderation/login", url.Values{"token": {aliceToken}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in again: %d", resp.StatusCode)
+	}
+	resp, body = do("GET", case2, nil, nil)
+	expect(resp, body, http.StatusOK, "Matched after repeated lockouts")
+	resp, _ = do("POST", case2+"/decision", url.Values{"decision": {"approve"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/moderation?done=first_approval" {
+		t.Fatalf("first approval: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body = do("GET", "/moderation?done=first_approval", nil, nil)
+	expect(resp, body, http.StatusOK, "First approval recorded", "approved once, by Alice Moderator")
+	resp, body = do("GET", case2, nil, nil)
+	expect(resp, body, http.StatusOK, "Alice Moderator has approved this case once")
+	resp, body = do("POST", case2+"/decision", url.Values{"decision": {"approve"}}, nil)
+	expect(resp, body, http.StatusConflict, "a second, different moderator must approve")
+	if got, _ := sessions.Get(ctx, s2.ID); got.State != session.StateModeration {
+		t.Fatalf("one moderator's two approvals decided the case: %s", got.State)
 	}
 }

@@ -45,6 +45,9 @@ const (
 	KindCaseOpened Kind = "case_opened"
 	// KindModeratorChanged: a moderator account was created or disabled.
 	KindModeratorChanged Kind = "moderator_changed"
+	// KindCaseFirstApproval: the first of the two approvals a case needs
+	// under the four-eyes rule.
+	KindCaseFirstApproval Kind = "case_first_approval"
 )
 
 var kinds = map[Kind]bool{
@@ -52,7 +55,7 @@ var kinds = map[Kind]bool{
 	KindSessionDecided: true, KindAssertionIssued: true, KindAssertionConsumed: true,
 	KindCertificateIssued: true, KindModerationDecision: true,
 	KindRegisterWritten: true, KindRegisterResealed: true,
-	KindCaseOpened: true, KindModeratorChanged: true,
+	KindCaseOpened: true, KindModeratorChanged: true, KindCaseFirstApproval: true,
 }
 
 // Valid reports whether k is one of the kinds above.

@@ -23,6 +23,9 @@ var (
 	ErrNotClaimed = errors.New("case not opened by this moderator, or the review time ran out")
 	// ErrNoteRequired: a rejection must say why.
 	ErrNoteRequired = errors.New("a rejection needs a note saying why")
+	// ErrSecondApprover: under the four-eyes rule the second approval
+	// must come from another moderator than the first.
+	ErrSecondApprover = errors.New("a second, different moderator must approve this case")
 	// ErrReasonRequired: a rejection must give one of
 	// session.RejectReasons.
 	ErrReasonRequired = errors.New("a rejection needs a reason code")

@@ -20,7 +20,7 @@ func newMetrics() *metrics {
 		}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "vidid", Subsystem: "moderation", Name: "decisions_total",
-			Help: "Moderator decisions, by decision (approved, rejected).",
+			Help: "Moderator decisions, by decision (approved, rejected, first_approval: the first of two under the four-eyes rule).",
 		}, []string{"decision"}),
 	}
 }

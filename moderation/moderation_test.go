@@ -499,3 +499,85 @@ func TestCaseHistory(t *testing.T) {
 		t.Fatalf("another applicant's history = %+v, %v", c.History, err)
 	}
 }
+
+// TestFourEyes: a case of a kind under the four-eyes rule needs two
+// approvals by two moderators; a rejection needs one; other kinds one
+// approval.
+func TestFourEyes(t *testing.T) {
+	e := newEnv(t)
+	if _, err := moderation.NewQueue(e.pool, moderation.Config{FourEyes: []string{"suspicious"}}, e.sessions, e.register, e.evidence, e.audit, nil); !errors.Is(err, moderation.ErrInvalidRequest) {
+		t.Fatalf("unknown four-eyes kind: %v", err)
+	}
+	q := e.queue(moderation.Config{FourEyes: []string{moderation.WhyRepeatedLockouts}})
+	escalated := func(serial int) string {
+		t.Helper()
+		s, tok, err := e.sessions.Create(e.ctx, session.CreateRequest{ClientID: e.clientID, IIN: e.citizen(serial),
+			CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/back"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pool.Exec(e.ctx, `UPDATE sessions SET requires_moderation = true WHERE id = $1`, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sessions.RecordConsent(e.ctx, tok, "kk", true); err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.sessions.StartAttempt(e.ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.sessions.FinishAttempt(e.ctx, a.ID, session.Result{Outcome: session.OutcomeMatch, MatchScore: 0.9, Threshold: 0.7}); err != nil || got.State != session.StateModeration {
+			t.Fatalf("escalated match: %v, %v", got.State, err)
+		}
+		return s.ID
+	}
+	alice, bob := e.moderator("Alice"), e.moderator("Bob")
+	id := escalated(21)
+	if _, err := q.Open(e.ctx, alice, id); err != nil {
+		t.Fatal(err)
+	}
+	s, err := q.Decide(e.ctx, alice, id, true, "", "looks fine")
+	if err != nil || s.State != session.StateModeration {
+		t.Fatalf("first approval: %v, %v; want the case still in moderation", s.State, err)
+	}
+	if list, _ := q.List(e.ctx, 0); len(list) != 1 || list[0].FirstApprovedBy != "Alice" || list[0].ClaimedBy != "" || list[0].Why != moderation.WhyRepeatedLockouts {
+		t.Fatalf("queue after the first approval: %+v", list)
+	}
+	if _, err := q.Open(e.ctx, alice, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Decide(e.ctx, alice, id, true, "", "still fine"); !errors.Is(err, moderation.ErrSecondApprover) {
+		t.Fatalf("the same moderator approves twice: %v", err)
+	}
+	if err := q.Release(e.ctx, alice, id); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Open(e.ctx, bob, id)
+	if err != nil || c.FirstApprovedBy != "Alice" {
+		t.Fatalf("Bob opens: %+v, %v", c.CaseSummary, err)
+	}
+	if s, err := q.Decide(e.ctx, bob, id, true, "", "agree"); err != nil || s.State != session.StateApproved {
+		t.Fatalf("second approval: %v, %v", s.State, err)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'case_first_approval' AND session_id = $1 AND data->>'moderator_id' = $2`, id, alice.ID); n != 1 {
+		t.Errorf("%d case_first_approval records", n)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'moderation_decision' AND session_id = $1 AND data->>'moderator_id' = $2 AND data->>'first_approved_by' = $3`, id, bob.ID, alice.ID); n != 1 {
+		t.Errorf("%d final decisions naming both moderators", n)
+	}
+
+	// One rejection is enough, even after a first approval.
+	id = escalated(22)
+	q.Open(e.ctx, alice, id)
+	q.Decide(e.ctx, alice, id, true, "", "ok")
+	q.Open(e.ctx, bob, id)
+	if s, err := q.Decide(e.ctx, bob, id, false, "not_live", "a screen's edge in the clip"); err != nil || s.State != session.StateRejected {
+		t.Fatalf("rejection after a first approval: %v, %v", s.State, err)
+	}
+	// Other kinds: one approval.
+	near := e.toModeration(e.citizen(23), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	q.Open(e.ctx, alice, near)
+	if s, err := q.Decide(e.ctx, alice, near, true, "", "same person"); err != nil || s.State != session.StateApproved {
+		t.Fatalf("near-threshold approval: %v, %v", s.State, err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 // Decider records a moderator's decision on a session (session.PG).
 type Decider interface {
 	DecideCase(ctx context.Context, sessionID string, d session.Decision) (session.Session, error)
+	Get(ctx context.Context, id string) (session.Session, error)
 }
 
 // Register returns a citizen's register record (register.PG).
@@ -50,6 +51,9 @@ type Config struct {
 	// Now is the clock for deadlines (default time.Now). Claims use the
 	// database clock, so replicas agree on them.
 	Now func() time.Time
+	// FourEyes lists the Why… codes whose cases need two approvals, by
+	// two moderators (a rejection needs one). nil: none.
+	FourEyes []string
 }
 
 // Queue is the moderation queue: sessions in state moderation, oldest
@@ -80,6 +84,11 @@ func NewQueue(pool *pgxpool.Pool, cfg Config, sessions Decider, reg Register, ev
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	for _, w := range cfg.FourEyes {
+		if !slices.Contains(WhyCodes, w) {
+			return nil, fmt.Errorf("%w: four-eyes case kind %q is not one of %v", ErrInvalidRequest, w, WhyCodes)
+		}
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -93,6 +102,9 @@ const (
 	WhyRepeatedLockouts = "repeated_lockouts" // matched, but the IIN was locked out repeatedly
 	WhyOther            = "other"
 )
+
+// WhyCodes are the Why… codes.
+var WhyCodes = []string{WhyNearThreshold, WhyRegisterPhoto, WhyRepeatedLockouts, WhyOther}
 
 // CaseSummary is one line of the queue.
 type CaseSummary struct {
@@ -113,6 +125,9 @@ type CaseSummary struct {
 	ClaimedBy    string     `json:"claimed_by,omitempty"`
 	ClaimedByID  string     `json:"-"`
 	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+	// FirstApprovedBy names the moderator who gave the first of two
+	// approvals (the four-eyes rule); empty otherwise.
+	FirstApprovedBy string `json:"first_approved_by,omitempty"`
 }
 
 // Stats summarises the queue.
@@ -130,7 +145,8 @@ const listColumns = `
 	       (SELECT max(nullif(a.match_score, 0)) FROM session_attempts a WHERE a.session_id = s.id),
 	       CASE WHEN s.claimed_until > now() THEN s.claimed_by END,
 	       CASE WHEN s.claimed_until > now() THEN m.name END,
-	       CASE WHEN s.claimed_until > now() THEN s.claimed_until END
+	       CASE WHEN s.claimed_until > now() THEN s.claimed_until END,
+	       (SELECT f.name FROM moderators f WHERE f.id = s.first_approved_by)
 	FROM sessions s
 	JOIN rp_clients c ON c.id = s.client_id
 	LEFT JOIN moderators m ON m.id = s.claimed_by`
@@ -138,11 +154,14 @@ const listColumns = `
 func (q *Queue) scanSummary(row pgx.Row) (CaseSummary, error) {
 	var cs CaseSummary
 	var iin string
-	var reason, claimedBy, claimedName *string
+	var reason, claimedBy, claimedName, firstBy *string
 	var escalated bool
 	if err := row.Scan(&cs.SessionID, &cs.ClientName, &iin, &cs.EnteredAt, &escalated, &cs.Attempts,
-		&reason, &cs.BestMatchScore, &claimedBy, &claimedName, &cs.ClaimedUntil); err != nil {
+		&reason, &cs.BestMatchScore, &claimedBy, &claimedName, &cs.ClaimedUntil, &firstBy); err != nil {
 		return CaseSummary{}, err
+	}
+	if firstBy != nil {
+		cs.FirstApprovedBy = *firstBy
 	}
 	cs.IINMasked = register.MaskIIN(iin)
 	if reason != nil {
@@ -479,7 +498,21 @@ func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, app
 	if _, err := q.claimed(ctx, mod, sessionID); err != nil {
 		return session.Session{}, err
 	}
-	s, err := q.sessions.DecideCase(ctx, sessionID, session.Decision{Approved: approved, ModeratorID: mod.ID, Note: note, Reason: reason})
+	var firstBy string
+	if approved && len(q.cfg.FourEyes) > 0 {
+		recorded, first, err := q.firstApproval(ctx, mod, sessionID, note)
+		if err != nil {
+			return session.Session{}, err
+		}
+		if recorded {
+			q.m.decisions.WithLabelValues("first_approval").Inc()
+			q.log.InfoContext(ctx, "case approved once; a second moderator must approve", "session_id", sessionID, "moderator_id", mod.ID)
+			return q.sessions.Get(ctx, sessionID)
+		}
+		firstBy = first
+	}
+	s, err := q.sessions.DecideCase(ctx, sessionID, session.Decision{Approved: approved, ModeratorID: mod.ID, Note: note, Reason: reason,
+		FirstApprovedBy: firstBy})
 	if errors.Is(err, session.ErrInvalidTransition) {
 		return session.Session{}, fmt.Errorf("%w: %v", ErrNotInQueue, err)
 	}
@@ -496,6 +529,62 @@ func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, app
 	}
 	q.log.InfoContext(ctx, "case decided", "session_id", sessionID, "moderator_id", mod.ID, "decision", decision)
 	return s, nil
+}
+
+// firstApproval applies the four-eyes rule to an approval by mod of a
+// case mod has open: for a case of a kind in Config.FourEyes without a
+// first approval, it records this one as the first (audited, the claim
+// released so another moderator can take the case) and reports recorded;
+// for one the same moderator approved first it refuses; otherwise it
+// returns the first approver (if any) and the approval goes ahead.
+func (q *Queue) firstApproval(ctx context.Context, mod Moderator, sessionID, note string) (recorded bool, firstBy string, err error) {
+	err = pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		var status, iin string
+		var escalated, holds bool
+		var first, reason *string
+		err := tx.QueryRow(ctx, `
+			SELECT status, iin, requires_moderation, first_approved_by, coalesce(claimed_by = $2 AND claimed_until > now(), false),
+			       (SELECT a.reason FROM session_attempts a WHERE a.session_id = s.id AND a.finished_at IS NOT NULL ORDER BY a.n DESC LIMIT 1)
+			FROM sessions s WHERE id = $1::uuid FOR UPDATE`, sessionID, mod.ID).Scan(&status, &iin, &escalated, &first, &holds, &reason)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock case: %w", err)
+		}
+		switch {
+		case session.State(status) != session.StateModeration:
+			return fmt.Errorf("%w (state %s)", ErrNotInQueue, status)
+		case !holds:
+			return ErrNotClaimed
+		}
+		var r session.Reason
+		if reason != nil {
+			r = session.Reason(*reason)
+		}
+		if !slices.Contains(q.cfg.FourEyes, why(r, escalated)) {
+			return nil
+		}
+		if first != nil {
+			if *first == mod.ID {
+				return ErrSecondApprover
+			}
+			firstBy = *first
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE sessions SET first_approved_by = $2, first_approved_at = now(), claimed_by = NULL, claimed_until = NULL
+			WHERE id = $1::uuid`, sessionID, mod.ID); err != nil {
+			return fmt.Errorf("record first approval: %w", err)
+		}
+		if _, err := q.audit.Append(ctx, tx, audit.Entry{Kind: audit.KindCaseFirstApproval, SessionID: sessionID, Subject: iin,
+			Data: map[string]any{"moderator_id": mod.ID, "note": note}}); err != nil {
+			return err
+		}
+		recorded = true
+		return nil
+	})
+	return recorded, firstBy, err
 }
 
 // Release gives a case back to the queue before its claim runs out.

@@ -468,6 +468,9 @@ type Decision struct {
 	// Reason is why a rejection was made, one of RejectReasons (empty
 	// for an approval; optional for a rejection).
 	Reason string
+	// FirstApprovedBy is the moderator whose approval came first when
+	// the case needed two (the four-eyes rule); recorded in the audit log.
+	FirstApprovedBy string
 }
 
 // RejectReasons are the codes a rejection can give, for analysts.
@@ -505,6 +508,9 @@ func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Sess
 		data := map[string]any{"approved": d.Approved, "moderator_id": d.ModeratorID, "note": d.Note}
 		if d.Reason != "" {
 			data["reason"] = d.Reason
+		}
+		if d.FirstApprovedBy != "" {
+			data["first_approved_by"] = d.FirstApprovedBy
 		}
 		st.queueAudit(audit.Entry{Kind: audit.KindModerationDecision, SessionID: s.id, Subject: s.iin, Data: data})
 		return st.decide(ctx, s, to, "")

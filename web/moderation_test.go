@@ -54,7 +54,7 @@ func TestModerationDictionaries(t *testing.T) {
 	for _, w := range []string{moderation.WhyNearThreshold, moderation.WhyRegisterPhoto, moderation.WhyRepeatedLockouts, moderation.WhyOther} {
 		need = append(need, "why."+w)
 	}
-	for _, n := range []string{"approved", "rejected", "released"} {
+	for _, n := range []string{"approved", "rejected", "released", "first_approval"} {
 		need = append(need, "notice."+n)
 	}
 	for _, st := range []session.State{session.StateOpen, session.StateMatched, session.StateLocked, session.StateModeration,
@@ -64,7 +64,7 @@ func TestModerationDictionaries(t *testing.T) {
 	for _, r := range session.RejectReasons {
 		need = append(need, "reject."+r)
 	}
-	for _, code := range []string{"reason_required", "claimed", "unauthorized", "unknown_case", "not_in_queue", "not_claimed", "note_required", "cross_site", "invalid_request"} {
+	for _, code := range []string{"second_approver", "reason_required", "claimed", "unauthorized", "unknown_case", "not_in_queue", "not_claimed", "note_required", "cross_site", "invalid_request"} {
 		need = append(need, "error."+code)
 	}
 	if len(need) < 60 {

@@ -52,6 +52,7 @@ type serveFlags struct {
 	moderationClaim                    time.Duration
 	moderationHolidays                 string
 	moderationZone                     string
+	moderationFourEyes                 string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -105,6 +106,7 @@ as aborted).`, stderr)
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
 	fs.Float64Var(&sf.moderationBand, "moderation-band", -1, "a no_match within this many score units under the threshold goes to a moderator instead of counting as a failure (0 = off; default: the threshold set's moderation_band for the embedder, 0.05 built in)")
 	fs.DurationVar(&sf.moderationClaim, "moderation-claim", 30*time.Minute, "how long opening a case reserves it for one moderator")
+	fs.StringVar(&sf.moderationFourEyes, "moderation-four-eyes", moderation.WhyRepeatedLockouts, "comma-separated `kinds` of case an approval of which needs two moderators (near_threshold, register_photo, repeated_lockouts, other; empty: none)")
 	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
 	fs.StringVar(&sf.moderationHolidays, "moderation-holidays", "", "extra days off for the moderation deadline, comma-separated YYYY-MM-DD (Kurban Ait, the yearly day transfers); Kazakhstan's fixed-date holidays are built in")
 	if err := parse(fs, args); err != nil {
@@ -202,7 +204,14 @@ as aborted).`, stderr)
 		return err
 	}
 	defer closeCapture()
-	queue, err := moderation.NewQueue(pool, moderation.Config{Calendar: cal, ClaimTTL: sf.moderationClaim}, sessions, regPG, ev, auditLog, log)
+	var fourEyes []string
+	for _, w := range strings.Split(sf.moderationFourEyes, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			fourEyes = append(fourEyes, w)
+		}
+	}
+	queue, err := moderation.NewQueue(pool, moderation.Config{Calendar: cal, ClaimTTL: sf.moderationClaim, FourEyes: fourEyes},
+		sessions, regPG, ev, auditLog, log)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
