@@ -29,7 +29,10 @@ type DecisionRecord struct {
 	// for decisions recorded before the codes existed).
 	RejectReason string
 	ModeratorID  string
-	Attempts     int
+	// FirstApproverID is the moderator who gave the first of two
+	// approvals under the four-eyes rule ("" when there was none).
+	FirstApproverID string
+	Attempts        int
 	// The scores of the attempt with the highest match score (nil: not
 	// measured).
 	MatchScore       *float64
@@ -44,7 +47,7 @@ type DecisionRecord struct {
 func Decisions(ctx context.Context, pool *pgxpool.Pool, cal Calendar, since time.Time) ([]DecisionRecord, error) {
 	rows, err := pool.Query(ctx, `
 		SELECT s.id::text, s.decided_at, s.status = 'approved', coalesce(s.moderation_reason, ''), coalesce(s.moderator_id, ''),
-		       s.requires_moderation, s.attempts_started,
+		       coalesce(s.first_approved_by, ''), s.requires_moderation, s.attempts_started,
 		       (SELECT max(l.at) FROM audit_log l
 		         WHERE l.session_id = s.id AND l.kind = 'session_decided' AND l.data->>'to' = 'moderation'),
 		       (SELECT a.reason FROM session_attempts a
@@ -66,7 +69,7 @@ func Decisions(ctx context.Context, pool *pgxpool.Pool, cal Calendar, since time
 		var entered *time.Time
 		var reason *string
 		var escalated bool
-		err := r.Scan(&d.SessionID, &d.DecidedAt, &d.Approved, &d.RejectReason, &d.ModeratorID, &escalated, &d.Attempts,
+		err := r.Scan(&d.SessionID, &d.DecidedAt, &d.Approved, &d.RejectReason, &d.ModeratorID, &d.FirstApproverID, &escalated, &d.Attempts,
 			&entered, &reason, &d.MatchScore, &d.Threshold, &d.ThresholdVersion, &d.Model, &d.LivenessScore, &d.SamePersonScore)
 		if err != nil {
 			return d, err
@@ -103,7 +106,7 @@ func why(r session.Reason, escalated bool) string {
 
 // DecisionsHeader is the first line of WriteDecisionsCSV's output.
 var DecisionsHeader = []string{"session_id", "entered_at", "decided_at", "on_time", "why", "reason", "decision", "reject_reason",
-	"moderator_id", "attempts", "match_score", "threshold", "threshold_version", "model", "liveness_score", "same_person_score"}
+	"moderator_id", "first_approver_id", "attempts", "match_score", "threshold", "threshold_version", "model", "liveness_score", "same_person_score"}
 
 // WriteDecisionsCSV writes recs as CSV with DecisionsHeader; times are
 // RFC 3339 UTC, absent scores empty.
@@ -128,7 +131,7 @@ func WriteDecisionsCSV(w io.Writer, recs []DecisionRecord) error {
 			decision = "approved"
 		}
 		_ = cw.Write([]string{d.SessionID, ts(d.EnteredAt), ts(d.DecidedAt), strconv.FormatBool(d.OnTime), d.Why, string(d.Reason),
-			decision, d.RejectReason, d.ModeratorID, strconv.Itoa(d.Attempts), num(d.MatchScore), num(d.Threshold),
+			decision, d.RejectReason, d.ModeratorID, d.FirstApproverID, strconv.Itoa(d.Attempts), num(d.MatchScore), num(d.Threshold),
 			d.ThresholdVersion, d.Model, num(d.LivenessScore), num(d.SamePersonScore)})
 	}
 	cw.Flush()

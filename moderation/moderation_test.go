@@ -320,8 +320,8 @@ func TestReviewAndDecide(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 || lines[0] != strings.Join(moderation.DecisionsHeader, ",") ||
-		!strings.Contains(lines[1], ",near_threshold,no_match,approved,,"+alice.ID+",1,0.6700,0.7000,t1,m1,0.9000,") ||
-		!strings.HasSuffix(lines[2], ",register_photo,register_photo_unusable,rejected,register_photo_wrong,"+bob.ID+",1,,,,,0.0000,") {
+		!strings.Contains(lines[1], ",near_threshold,no_match,approved,,"+alice.ID+",,1,0.6700,0.7000,t1,m1,0.9000,") ||
+		!strings.HasSuffix(lines[2], ",register_photo,register_photo_unusable,rejected,register_photo_wrong,"+bob.ID+",,1,,,,,0.0000,") {
 		t.Errorf("CSV:\n%s", buf.String())
 	}
 	if strings.Contains(buf.String(), "two people") || strings.Contains(buf.String(), "Amanova") {
@@ -564,6 +564,10 @@ func TestFourEyes(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'moderation_decision' AND session_id = $1 AND data->>'moderator_id' = $2 AND data->>'first_approved_by' = $3`, id, bob.ID, alice.ID); n != 1 {
 		t.Errorf("%d final decisions naming both moderators", n)
+	}
+	if recs, err := moderation.Decisions(e.ctx, e.pool, moderation.Calendar{}, time.Time{}); err != nil || len(recs) != 1 ||
+		recs[0].ModeratorID != bob.ID || recs[0].FirstApproverID != alice.ID || recs[0].Why != moderation.WhyRepeatedLockouts {
+		t.Errorf("the export of a four-eyes approval: %+v, %v", recs, err)
 	}
 
 	// One rejection is enough, even after a first approval.

@@ -42,7 +42,8 @@ sign in at /moderation with an access token.
                     --csv FILE written atomically): when each entered the
                     queue and was decided, whether on time, why it was
                     there, the decision and rejection code, the moderator
-                    id, and the engine's best match, liveness and
+                    id (and the first approver's, under the four-eyes
+                    rule), and the engine's best match, liveness and
                     same-person scores with the threshold and model. No
                     IIN, name or note. A summary goes to stderr. Approved
                     near-threshold cases are genuine applicants the engine
