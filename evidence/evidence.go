@@ -37,27 +37,11 @@ type PG struct {
 // evidence keys, after a key rotation: evidence sealed under them still
 // loads until the retention job has purged it, and then they can go.
 func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
-	cur, err := newKey(key)
+	keys, err := seal.NewDomainRing("evidence key", "vidid evidence key id", key, previous...)
 	if err != nil {
 		return nil, err
 	}
-	var prev []*seal.Key
-	for _, k := range previous {
-		p, err := newKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("previous %w", err)
-		}
-		prev = append(prev, p)
-	}
-	return &PG{pool: pool, keys: seal.NewRing(cur, prev...)}, nil
-}
-
-func newKey(key []byte) (*seal.Key, error) {
-	k, err := seal.New(key, seal.DomainID("vidid evidence key id", key))
-	if err != nil {
-		return nil, fmt.Errorf("evidence key: %w", err)
-	}
-	return k, nil
+	return &PG{pool: pool, keys: keys}, nil
 }
 
 // KeyID names the current evidence key (stored with each frame).

@@ -54,19 +54,11 @@ func (r *PG) auditTx(ctx context.Context, tx pgx.Tx, kind audit.Kind, data map[s
 // needs the same key. previous are earlier register keys, during a key
 // rotation: data sealed under them still opens, and Reseal moves it to key.
 func NewPG(pool *pgxpool.Pool, key []byte, previous ...[]byte) (*PG, error) {
-	cur, err := newKey(key)
+	keys, err := seal.NewDomainRing("register key", keyIDDomain, key, previous...)
 	if err != nil {
 		return nil, err
 	}
-	var prev []*seal.Key
-	for _, k := range previous {
-		p, err := newKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("previous %w", err)
-		}
-		prev = append(prev, p)
-	}
-	return &PG{pool: pool, keys: seal.NewRing(cur, prev...)}, nil
+	return &PG{pool: pool, keys: keys}, nil
 }
 
 // open opens a value sealed under the key with id keyID: the current key

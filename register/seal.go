@@ -16,18 +16,13 @@ const KeySize = seal.KeySize
 // its citizen, column, model and photo hash, so sealed values cannot be
 // moved between rows or columns without the open failing.
 
-func newKey(key []byte) (*seal.Key, error) {
-	k, err := seal.New(key, KeyID(key))
-	if err != nil {
-		return nil, fmt.Errorf("register key: %w", err)
-	}
-	return k, nil
-}
+// keyIDDomain separates register key ids from other keys' ids.
+const keyIDDomain = "vidid register key id"
 
 // KeyID names a register key without revealing it: the first 16 hex digits
 // of a domain-separated SHA-256. Rows store it, so a process started with
 // the wrong key says so instead of failing to decrypt.
-func KeyID(key []byte) string { return seal.DomainID("vidid register key id", key) }
+func KeyID(key []byte) string { return seal.DomainID(keyIDDomain, key) }
 
 func photoAAD(iin, photoSHA256 string) []byte {
 	return []byte("vidid/register/photo\x00" + iin + "\x00" + photoSHA256)

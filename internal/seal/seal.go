@@ -106,6 +106,33 @@ func NewRing(current *Key, previous ...*Key) *Ring {
 	return r
 }
 
+// NewDomainRing makes the ring of a store whose keys are named by
+// DomainID(domain, key): key seals, previous (during a rotation) only
+// open. Errors name what ("register key"), and "previous" for one of
+// those.
+func NewDomainRing(what, domain string, key []byte, previous ...[]byte) (*Ring, error) {
+	mk := func(raw []byte) (*Key, error) {
+		k, err := New(raw, DomainID(domain, raw))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		return k, nil
+	}
+	cur, err := mk(key)
+	if err != nil {
+		return nil, err
+	}
+	var prev []*Key
+	for _, raw := range previous {
+		p, err := mk(raw)
+		if err != nil {
+			return nil, fmt.Errorf("previous %w", err)
+		}
+		prev = append(prev, p)
+	}
+	return NewRing(cur, prev...), nil
+}
+
 // Current is the key new values are sealed with.
 func (r *Ring) Current() *Key { return r.current }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -81,5 +82,25 @@ func TestRing(t *testing.T) {
 	ids := r.IDs()
 	if len(ids) != 3 || ids[0] != cur.ID() || !slices.IsSorted(ids[1:]) {
 		t.Errorf("IDs = %v", ids)
+	}
+}
+
+func TestNewDomainRing(t *testing.T) {
+	cur, old := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	r, err := NewDomainRing("test key", "test domain", cur, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Current().ID() != DomainID("test domain", cur) {
+		t.Errorf("current id %s", r.Current().ID())
+	}
+	if _, ok := r.Key(DomainID("test domain", old)); !ok {
+		t.Error("the previous key is not in the ring")
+	}
+	if _, err := NewDomainRing("test key", "d", cur[:16]); err == nil || !strings.HasPrefix(err.Error(), "test key: ") {
+		t.Errorf("short key: %v", err)
+	}
+	if _, err := NewDomainRing("test key", "d", cur, old[:16]); err == nil || !strings.HasPrefix(err.Error(), "previous test key: ") {
+		t.Errorf("short previous key: %v", err)
 	}
 }
