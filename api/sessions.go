@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"vidid/capture"
 	"vidid/register"
 	"vidid/session"
 )
@@ -21,17 +22,10 @@ type Sessions interface {
 	RecordConsent(ctx context.Context, token, lang string, accepted bool) error
 }
 
-// Next is where the applicant's browser goes on to, and the form fields it
-// posts there (the assertion, for the CA).
-type Next struct {
-	URL    string            `json:"url"`
-	Method string            `json:"method"`
-	Fields map[string]string `json:"fields,omitempty"`
-}
-
-// Handover issues the assertion of a session a moderator approved, once.
+// Handover issues the assertion of a session a moderator approved, once,
+// and says where the applicant's browser posts it (as after a match).
 type Handover interface {
-	Handover(ctx context.Context, token string) (Next, error)
+	Handover(ctx context.Context, token string) (*capture.Next, error)
 }
 
 // Capture answers a browser's WebRTC offer for a session token and runs the

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"vidid/api"
 	"vidid/assertion"
 	"vidid/attempt"
 	"vidid/audit"
@@ -44,8 +43,7 @@ func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*captu
 	checks.ActiveChallenges = len(ch) > 0
 	tok, jti, err := a.iss.Issue(ctx, assertion.Claims{
 		SessionID: m.Session.ID, Txn: m.AttemptID, Method: assertion.MethodBVR, Source: "population register (demo)",
-		Person: assertion.Person{GivenName: m.Citizen.GivenName, FamilyName: m.Citizen.Surname, MiddleName: m.Citizen.Patronymic,
-			BirthDate: m.Citizen.BirthDate, IIN: m.Citizen.IIN},
+		Person: personOf(m.Citizen),
 		Evidence: assertion.Evidence{LivenessScore: m.LivenessScore, MatchScore: m.MatchScore, ThresholdVersion: m.ThresholdVersion,
 			Model: m.Model, Checks: checks, Challenges: ch},
 	})
@@ -60,15 +58,26 @@ func (a *assertionIssuer) IssueFor(ctx context.Context, m attempt.Match) (*captu
 	}); err != nil {
 		return nil, fmt.Errorf("audit assertion: %w", err)
 	}
-	return &capture.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}, nil
+	return a.toCA(tok), nil
+}
+
+// toCA is where the applicant's browser posts an assertion: the CA's
+// enrolment page.
+func (a *assertionIssuer) toCA(assertion string) *capture.Next {
+	return &capture.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": assertion}}
+}
+
+// personOf is the assertion's person: the citizen as the register has them.
+func personOf(c register.Citizen) assertion.Person {
+	return assertion.Person{GivenName: c.GivenName, FamilyName: c.Surname, MiddleName: c.Patronymic, BirthDate: c.BirthDate, IIN: c.IIN}
 }
 
 // Handover issues the assertion of a session a moderator approved (check
 // method pvr, with the moderator's id) to the applicant holding its capture
 // token, once, and says where their browser posts it. The issue is in the
 // audit log in the transaction that marks the session handed over.
-func (a *assertionIssuer) Handover(ctx context.Context, token string) (api.Next, error) {
-	var next api.Next
+func (a *assertionIssuer) Handover(ctx context.Context, token string) (*capture.Next, error) {
+	var next *capture.Next
 	_, err := a.sessions.Handover(ctx, token, func(ctx context.Context, tx pgx.Tx, h session.Handover) error {
 		cz, err := a.citizens.Get(ctx, h.Session.IIN)
 		if err != nil {
@@ -79,8 +88,7 @@ func (a *assertionIssuer) Handover(ctx context.Context, token string) (api.Next,
 		tok, jti, err := a.iss.Issue(ctx, assertion.Claims{
 			SessionID: h.Session.ID, Txn: "case:" + h.Session.ID, Method: assertion.MethodPVR, VerifiedAt: h.DecidedAt,
 			Source: "population register (demo)",
-			Person: assertion.Person{GivenName: cz.GivenName, FamilyName: cz.Surname, MiddleName: cz.Patronymic,
-				BirthDate: cz.BirthDate, IIN: cz.IIN},
+			Person: personOf(cz),
 			Evidence: assertion.Evidence{LivenessScore: h.LivenessScore, MatchScore: h.MatchScore, ThresholdVersion: h.ThresholdVersion,
 				Model: h.Model, Checks: checks, ModeratorID: h.ModeratorID},
 		})
@@ -92,7 +100,7 @@ func (a *assertionIssuer) Handover(ctx context.Context, token string) (api.Next,
 				"threshold_version": h.ThresholdVersion}}); err != nil {
 			return err
 		}
-		next = api.Next{URL: strings.TrimRight(a.caURL, "/") + "/enroll", Method: "POST", Fields: map[string]string{"assertion": tok}}
+		next = a.toCA(tok)
 		return nil
 	})
 	return next, err
