@@ -124,10 +124,17 @@ func (s *Server) pickModLang(c echo.Context) {
 		lang = s.deps.ModerationPages.Lang(wanted...)
 	}
 	if q := r.URL.Query().Get("lang"); q != "" && q == lang {
-		c.SetCookie(&http.Cookie{Name: modLangCookie, Value: lang, Path: moderationRoot, HttpOnly: true,
-			Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+		s.setModCookie(c, modLangCookie, lang, 365*24*3600)
 	}
 	c.Set(modLangKey, lang)
+}
+
+// setModCookie sets a cookie of the moderator pages: theirs only, never
+// for scripts or other sites, Secure when served over https; maxAge < 0
+// deletes it.
+func (s *Server) setModCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: moderationRoot, HttpOnly: true,
+		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
 }
 
 func wantsHTML(c echo.Context) bool {
@@ -254,15 +261,13 @@ func (s *Server) modLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: moderatorCookie, Value: token, Path: moderationRoot, HttpOnly: true,
-		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+	s.setModCookie(c, moderatorCookie, token, 12*3600)
 	s.log.InfoContext(c.Request().Context(), "moderator signed in", "moderator_id", m.ID)
 	return c.Redirect(http.StatusSeeOther, moderationRoot)
 }
 
 func (s *Server) modLogout(c echo.Context) error {
-	c.SetCookie(&http.Cookie{Name: moderatorCookie, Value: "", Path: moderationRoot, HttpOnly: true,
-		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	s.setModCookie(c, moderatorCookie, "", -1)
 	return c.Redirect(http.StatusSeeOther, moderationRoot+"/login")
 }
 
@@ -280,11 +285,7 @@ type ModQueue struct {
 func (s *Server) modQueue(c echo.Context) error {
 	ctx := c.Request().Context()
 	m := moderatorOf(c)
-	cases, err := s.deps.Moderation.List(ctx, 500)
-	if err != nil {
-		return err
-	}
-	st, err := s.deps.Moderation.Stats(ctx)
+	q, err := s.readQueue(ctx, 500)
 	if err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func (s *Server) modQueue(c echo.Context) error {
 	default:
 		notice = ""
 	}
-	return s.modRender(c, http.StatusOK, "queue", ModQueue{Moderator: m.Name, ModeratorID: m.ID, Stats: st, Cases: cases, Now: time.Now(), Notice: notice})
+	return s.modRender(c, http.StatusOK, "queue", ModQueue{Moderator: m.Name, ModeratorID: m.ID, Stats: q.Stats, Cases: q.Cases, Now: time.Now(), Notice: notice})
 }
 
 type modQueueResponse struct {
@@ -302,19 +303,27 @@ type modQueueResponse struct {
 	Cases []moderation.CaseSummary `json:"cases"`
 }
 
-func (s *Server) modQueueJSON(c echo.Context) error {
-	ctx := c.Request().Context()
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+// readQueue reads up to limit cases and the queue's statistics.
+func (s *Server) readQueue(ctx context.Context, limit int) (modQueueResponse, error) {
 	cases, err := s.deps.Moderation.List(ctx, limit)
 	if err != nil {
-		return err
+		return modQueueResponse{}, err
 	}
 	st, err := s.deps.Moderation.Stats(ctx)
+	if err != nil {
+		return modQueueResponse{}, err
+	}
+	return modQueueResponse{Stats: st, Cases: cases}, nil
+}
+
+func (s *Server) modQueueJSON(c echo.Context) error {
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	q, err := s.readQueue(c.Request().Context(), limit)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, modQueueResponse{Stats: st, Cases: cases})
+	return c.JSON(http.StatusOK, q)
 }
 
 // ModCase is the data of the case page.

@@ -552,6 +552,13 @@ func TestFourEyes(t *testing.T) {
 	if err := q.Release(e.ctx, alice, id); err != nil {
 		t.Fatal(err)
 	}
+	// The claim is checked on this path too.
+	if _, err := q.Decide(e.ctx, bob, id, true, "", "unseen"); !errors.Is(err, moderation.ErrNotClaimed) {
+		t.Fatalf("approval without opening the case: %v, want ErrNotClaimed", err)
+	}
+	if _, err := q.Decide(e.ctx, bob, "not-a-uuid", true, "", ""); !errors.Is(err, moderation.ErrNotFound) {
+		t.Fatalf("approval of a malformed id: %v, want ErrNotFound", err)
+	}
 	c, err := q.Open(e.ctx, bob, id)
 	if err != nil || c.FirstApprovedBy != "Alice" {
 		t.Fatalf("Bob opens: %+v, %v", c.CaseSummary, err)

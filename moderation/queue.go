@@ -495,11 +495,9 @@ func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, app
 	case len(note) > maxNoteLen:
 		return session.Session{}, fmt.Errorf("%w: note longer than %d bytes", ErrInvalidRequest, maxNoteLen)
 	}
-	if _, err := q.claimed(ctx, mod, sessionID); err != nil {
-		return session.Session{}, err
-	}
 	var firstBy string
 	if approved && len(q.cfg.FourEyes) > 0 {
+		// firstApproval checks the claim itself, under the row lock.
 		recorded, first, err := q.firstApproval(ctx, mod, sessionID, note)
 		if err != nil {
 			return session.Session{}, err
@@ -510,6 +508,8 @@ func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, app
 			return q.sessions.Get(ctx, sessionID)
 		}
 		firstBy = first
+	} else if _, err := q.claimed(ctx, mod, sessionID); err != nil {
+		return session.Session{}, err
 	}
 	s, err := q.sessions.DecideCase(ctx, sessionID, session.Decision{Approved: approved, ModeratorID: mod.ID, Note: note, Reason: reason,
 		FirstApprovedBy: firstBy})
@@ -538,6 +538,9 @@ func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, app
 // for one the same moderator approved first it refuses; otherwise it
 // returns the first approver (if any) and the approval goes ahead.
 func (q *Queue) firstApproval(ctx context.Context, mod Moderator, sessionID, note string) (recorded bool, firstBy string, err error) {
+	if !ids.IsUUID(sessionID) {
+		return false, "", ErrNotFound
+	}
 	err = pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
 		var status, iin string
 		var escalated, holds bool
