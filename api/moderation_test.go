@@ -68,17 +68,27 @@ func TestModeratorUI(t *testing.T) {
 	if err := reg.Put(ctx, register.Citizen{IIN: iin, Surname: "Fauci", GivenName: "Anthony", Photo: photo}); err != nil {
 		t.Fatal(err)
 	}
-	s, tok, err := sessions.Create(ctx, session.CreateRequest{ClientID: clientID, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
-	if err != nil {
-		t.Fatal(err)
+	// startAttempt opens a session for the citizen (flagged after repeated
+	// lockouts when escalated) and starts its first attempt.
+	startAttempt := func(escalated bool) (session.Session, session.Attempt) {
+		t.Helper()
+		s, tok, err := sessions.Create(ctx, session.CreateRequest{ClientID: clientID, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `UPDATE sessions SET requires_moderation = $2 WHERE id = $1`, s.ID, escalated); err != nil {
+			t.Fatal(err)
+		}
+		if err := sessions.RecordConsent(ctx, tok, "kk", true); err != nil {
+			t.Fatal(err)
+		}
+		a, err := sessions.StartAttempt(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, a
 	}
-	if err := sessions.RecordConsent(ctx, tok, "kk", true); err != nil {
-		t.Fatal(err)
-	}
-	a, err := sessions.StartAttempt(ctx, s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a := startAttempt(false)
 	ref, err := ev.Save(ctx, a.ID, evidence.KindBest, [][]byte{frame})
 	if err != nil {
 		t.Fatal(err)
@@ -265,20 +275,7 @@ func TestModeratorUI(t *testing.T) {
 	// The four-eyes rule on a case flagged after repeated lockouts: the
 	// first approval puts it back in the queue; its giver cannot give the
 	// second.
-	s2, tok2, err := sessions.Create(ctx, session.CreateRequest{ClientID: clientID, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, `UPDATE sessions SET requires_moderation = true WHERE id = $1`, s2.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := sessions.RecordConsent(ctx, tok2, "kk", true); err != nil {
-		t.Fatal(err)
-	}
-	a2, err := sessions.StartAttempt(ctx, s2.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2, a2 := startAttempt(true)
 	if _, err := sessions.FinishAttempt(ctx, a2.ID, session.Result{Outcome: session.OutcomeMatch, MatchScore: 0.9, Threshold: 0.705}); err != nil {
 		t.Fatal(err)
 	}
