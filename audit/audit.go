@@ -48,6 +48,11 @@ const (
 	// KindCaseFirstApproval: the first of the two approvals a case needs
 	// under the four-eyes rule.
 	KindCaseFirstApproval Kind = "case_first_approval"
+	// KindPolicyProposed: a decision policy version was written (seeded,
+	// proposed from a report, or derived from flags).
+	KindPolicyProposed Kind = "policy_proposed"
+	// KindPolicyActivated: a decision policy version became the active one.
+	KindPolicyActivated Kind = "policy_activated"
 )
 
 var kinds = map[Kind]bool{
@@ -56,6 +61,7 @@ var kinds = map[Kind]bool{
 	KindCertificateIssued: true, KindModerationDecision: true,
 	KindRegisterWritten: true, KindRegisterResealed: true,
 	KindCaseOpened: true, KindModeratorChanged: true, KindCaseFirstApproval: true,
+	KindPolicyProposed: true, KindPolicyActivated: true,
 }
 
 // Valid reports whether k is one of the kinds above.
