@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vidid/internal/pgtest"
+	"vidid/policy"
+)
+
+func TestPolicyCommand(t *testing.T) {
+	pool := pgtest.New(t)
+	url := pgtest.URL(t)
+	secrets := t.TempDir()
+	cli := func(args ...string) (int, string) {
+		t.Helper()
+		code, out, errs := runCLI(t, append(args, "--db", url, "--secrets", secrets)...)
+		return code, out + errs
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"policy", "propose", "--by", "a"}, "needs --file"},
+		{[]string{"policy", "activate", "--by", "a"}, "needs a VERSION"},
+		{[]string{"policy", "activate", "v1", "--by", ""}, "needs --by"},
+		{[]string{"policy", "retire"}, "unknown subcommand"},
+	} {
+		if code, out, errs := runCLI(t, tc.args...); code != 2 || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%v: exit %d, output lacks %q: %s%s", tc.args, code, tc.want, out, errs)
+		}
+	}
+
+	// show --json on a new database: the seeded built-in version, as a
+	// document propose accepts.
+	code, out := cli("policy", "show", "--json")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, out)
+	}
+	p, err := policy.Parse([]byte(out))
+	if err != nil || p.Version != policy.Builtin().Version {
+		t.Fatalf("show --json printed %q (%v)", out, err)
+	}
+	m, err := p.Model("faceplugin-fr_feature@87aacdfe")
+	if err != nil || m.Match <= 0 || m.ModerationBand <= 0 {
+		t.Fatalf("fields: %+v %v", m, err)
+	}
+
+	// propose a stricter version, then activate it: audited.
+	p.Version, p.Models[0].Match = "analyst-1", 0.72
+	file := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(file, p.MarshalIndent(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli("policy", "propose", "--file", file, "--by", "alice"); code != 0 || !strings.Contains(out, "analyst-1 proposed") {
+		t.Fatalf("propose: exit %d: %s", code, out)
+	}
+	if code, out := cli("policy", "propose", "--file", file, "--by", "alice"); code != 0 {
+		t.Fatalf("proposing the same document again must be a no-op: exit %d: %s", code, out)
+	}
+	bad := strings.Replace(string(p.MarshalIndent()), `"match": 0.72`, `"match": 1.72`, 1)
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli("policy", "propose", "--file", file, "--by", "alice"); code != 1 || !strings.Contains(out, "match threshold") {
+		t.Fatalf("an invalid policy must be refused: exit %d: %s", code, out)
+	}
+	if code, out := cli("policy", "activate", "analyst-1", "--by", "bob"); code != 0 {
+		t.Fatalf("activate: exit %d: %s", code, out)
+	}
+	var who string
+	if err := pool.QueryRow(context.Background(),
+		`SELECT data->>'by' FROM audit_log WHERE kind = 'policy_activated' AND data->>'version' = 'analyst-1'`).Scan(&who); err != nil || who != "bob" {
+		t.Fatalf("activation audit record: %q, %v", who, err)
+	}
+	code, out = cli("policy", "list", "--json")
+	var list []policy.Info
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 2 {
+		t.Fatalf("list: exit %d: %s", code, out)
+	}
+	for _, i := range list {
+		if (i.Version == "analyst-1") != (i.Status == policy.StatusActive) {
+			t.Errorf("list: %+v", i)
+		}
+	}
+	if code, out := cli("policy", "show"); code != 0 || !strings.Contains(out, "policy analyst-1") || !strings.Contains(out, "0.7200") {
+		t.Fatalf("show: exit %d: %s", code, out)
+	}
+}
