@@ -1,0 +1,56 @@
+package capture
+
+import (
+	"time"
+
+	"vidid/engine"
+)
+
+// Outcome mirrors session outcomes without importing session.
+type Outcome string
+
+// Outcomes of the capture itself (the match is decided by the caller).
+const (
+	// OutcomeCaptured: frames are ready for matching.
+	OutcomeCaptured       Outcome = "captured"
+	OutcomeLivenessFailed Outcome = "liveness_failed"
+	OutcomeTimeout        Outcome = "timeout"
+	OutcomeAborted        Outcome = "aborted"
+	OutcomeError          Outcome = "error"
+)
+
+// Frame is one kept frame with its face.
+type Frame struct {
+	Frame   engine.Frame
+	Face    engine.Face
+	Quality engine.Quality
+	// Liveness is the passive p(live) (-1 when not scored).
+	Liveness float64
+}
+
+// Result is what one capture run produced.
+type Result struct {
+	Outcome Outcome
+	// Reason is a session reason code for failures ("no_face", "timeout" …).
+	Reason string
+	// Best holds the kept frames, best first, with their embeddings.
+	Best       []Frame
+	Embeddings []engine.Embedding
+	// Liveness is the mean passive score over Best (-1 when not scored).
+	Liveness float64
+	// Challenges lists the prompts that were passed.
+	Challenges []ChallengeCode
+	// SamePerson is the lowest score between a challenge's face and the
+	// kept frames (-1 when not compared).
+	SamePerson float64
+	// Frames counts analysed frames; FirstGuidance is the delay from the
+	// first frame to the first guidance message.
+	Frames        int
+	FirstGuidance time.Duration
+	// SizeSmall and SizeLarge are the median face heights (share of the
+	// frame) in the two ovals: the approach's depth cue.
+	SizeSmall, SizeLarge float64
+	// Clip is a short evidence clip: up to ClipFrames half-size frames,
+	// the most recent ones, at most ClipFPS per second of capture.
+	Clip []engine.Frame
+}
