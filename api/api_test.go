@@ -24,6 +24,7 @@ import (
 	"vidid/engine/assemble"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/verify"
@@ -55,12 +56,8 @@ func newFixture(t *testing.T) *fixture {
 	data := testenv.DataDir(t)
 	pool := pgtest.New(t)
 	ctx := context.Background()
-	ts, err := assemble.LoadThresholds("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	eng, err := assemble.Open(assemble.Config{ModelRoot: testenv.ModelRoot(t), Thresholds: ts}, reg)
+	eng, err := assemble.Open(assemble.Config{ModelRoot: testenv.ModelRoot(t)}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s, err := api.New(api.Config{PublicURL: "http://test"}, api.Deps{Verifier: verify.New(repo, eng, log), Clients: clientAuth(clients)},
+	s, err := api.New(api.Config{PublicURL: "http://test"}, api.Deps{Verifier: verify.New(repo, eng, log), Policies: policy.Static{P: policy.Builtin()}, Clients: clientAuth(clients)},
 		[]api.Check{{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }}}, log, reg, reg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,19 @@ import (
 	"vidid/session"
 
 	"vidid/engine"
+	"vidid/policy"
 	"vidid/verify"
 )
 
 // ImageVerifier answers one-image verification requests.
 type ImageVerifier interface {
 	VerifyFrame(ctx context.Context, iin string, f engine.Frame) (verify.Result, error)
+}
+
+// Policies gives the decision policy in force (policy.Holder): the verify
+// API's match threshold is the policy's, like every attempt's.
+type Policies interface {
+	Current() (*policy.Policy, error)
 }
 
 // Client is an authenticated relying party.
@@ -32,6 +39,8 @@ type ClientAuth interface {
 // routes out (a server that only verifies images needs no WebRTC).
 type Deps struct {
 	Verifier ImageVerifier
+	// Policies is required with Verifier.
+	Policies Policies
 	Clients  ClientAuth
 	Sessions Sessions
 	Capture  Capture

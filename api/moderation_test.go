@@ -24,6 +24,7 @@ import (
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/moderation"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
@@ -44,7 +45,7 @@ func TestModeratorUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions, err := session.NewPG(pool, session.Config{ModerationBand: 0.05, Logger: slog.New(slog.DiscardHandler)}, al)
+	sessions, err := session.NewPG(pool, session.Config{Logger: slog.New(slog.DiscardHandler)}, al)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestModeratorUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err = sessions.FinishAttempt(ctx, a.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.705, EvidenceRef: ref}); err != nil || s.State != session.StateModeration {
+	if s, err = sessions.FinishAttempt(ctx, a.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.68, Threshold: 0.705, EvidenceRef: ref}); err != nil || s.State != session.StateModeration {
 		t.Fatalf("to moderation: %v, %v", s.State, err)
 	}
 	mods := moderation.NewModerators(pool, al)
@@ -276,7 +277,7 @@ func TestModeratorUI(t *testing.T) {
 	// first approval puts it back in the queue; its giver cannot give the
 	// second.
 	s2, a2 := startAttempt(true)
-	if _, err := sessions.FinishAttempt(ctx, a2.ID, session.Result{Outcome: session.OutcomeMatch, MatchScore: 0.9, Threshold: 0.705}); err != nil {
+	if _, err := sessions.FinishAttempt(ctx, a2.ID, session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, MatchScore: 0.9, Threshold: 0.705}); err != nil {
 		t.Fatal(err)
 	}
 	case2 := "/moderation/cases/" + s2.ID

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net"
@@ -47,6 +48,9 @@ type Server struct {
 func New(cfg Config, deps Deps, checks []Check, log *slog.Logger, reg prometheus.Registerer, gather prometheus.Gatherer) (*Server, error) {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 16 << 20
+	}
+	if deps.Verifier != nil && deps.Policies == nil {
+		return nil, errors.New("api: a verifier needs the decision policy (Deps.Policies)")
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

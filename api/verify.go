@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -93,9 +94,16 @@ func (s *Server) verifyImage(c echo.Context) error {
 		e.Issues = res.Probe.Issues
 		return e
 	}
+	pol, err := s.deps.Policies.Current()
+	if err != nil {
+		return fmt.Errorf("decision policy: %w", err)
+	}
+	d, err := pol.Match(res.Model, res.Score)
+	if err != nil {
+		return fmt.Errorf("decide: %w", err)
+	}
 	return c.JSON(http.StatusOK, verifyResponse{
-		Match: res.Decision.Match, Score: res.Decision.Score,
-		Threshold: res.Decision.Threshold.Score, ThresholdVersion: res.Decision.Threshold.Version,
+		Match: d.Match, Score: d.Score, Threshold: d.Threshold, ThresholdVersion: d.PolicyVersion,
 		Model: res.Model, Quality: res.Probe, IIN: register.MaskIIN(iin),
 	})
 }

@@ -8,10 +8,10 @@ package attempt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -19,6 +19,7 @@ import (
 
 	"vidid/capture"
 	"vidid/engine"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/session"
 	"vidid/verify"
@@ -45,9 +46,11 @@ type Peers interface {
 	Accept(ctx context.Context, offerSDP string) (answerSDP string, p Peer, err error)
 }
 
-// Matcher compares a probe with the register photo.
+// Matcher scores a probe against the register photo.
 type Matcher interface {
 	VerifyEmbedding(ctx context.Context, iin string, probe engine.Probe) (verify.Result, error)
+	// Model is the embedder the scores come from.
+	Model() string
 }
 
 // Match is what an assertion is issued for.
@@ -74,6 +77,11 @@ type Evidence interface {
 	Save(ctx context.Context, attemptID, kind string, jpegs [][]byte) (ref string, err error)
 }
 
+// Policies gives the decision policy in force (policy.Holder).
+type Policies interface {
+	Current() (*policy.Policy, error)
+}
+
 // Config configures the service.
 type Config struct {
 	Capture capture.Config
@@ -88,6 +96,7 @@ type Service struct {
 	sessions Sessions
 	peers    Peers
 	runner   *capture.Runner
+	policies Policies
 	match    Matcher
 	issuer   Issuer
 	evidence Evidence
@@ -103,7 +112,7 @@ type Service struct {
 
 // New returns a Service. evidence and issuer may be nil (no evidence kept;
 // matches leave the applicant on the result page).
-func New(cfg Config, s Sessions, peers Peers, an capture.Analyzer, live capture.Liveness, match Matcher, issuer Issuer, evidence Evidence, log *slog.Logger, reg prometheus.Registerer) (*Service, error) {
+func New(cfg Config, s Sessions, peers Peers, an capture.Analyzer, live capture.Liveness, pol Policies, match Matcher, issuer Issuer, evidence Evidence, log *slog.Logger, reg prometheus.Registerer) (*Service, error) {
 	if cfg.FlushDelay == 0 {
 		cfg.FlushDelay = time.Second
 	}
@@ -112,7 +121,7 @@ func New(cfg Config, s Sessions, peers Peers, an capture.Analyzer, live capture.
 		return nil, err
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Service{cfg: cfg, sessions: s, peers: peers, runner: capture.NewRunner(cfg.Capture, an, live), match: match,
+	return &Service{cfg: cfg, sessions: s, peers: peers, runner: capture.NewRunner(cfg.Capture, an, live), policies: pol, match: match,
 		issuer: issuer, evidence: evidence, log: log, m: m, cancel: map[string]context.CancelFunc{}, base: base, stop: stop}, nil
 }
 
@@ -170,20 +179,7 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 		s.m.firstGuidance.Observe(res.FirstGuidance.Seconds())
 	}
 	s.m.frames.Add(float64(res.Frames))
-	rec := session.Result{LivenessScore: max(res.Liveness, 0), SamePersonScore: res.SamePerson}
-	var matched *Match
-	switch res.Outcome {
-	case capture.OutcomeCaptured:
-		rec, matched = s.decide(context.WithoutCancel(ctx), ss, att, res, log)
-	case capture.OutcomeLivenessFailed:
-		rec.Outcome, rec.Reason = session.OutcomeLivenessFailed, session.Reason(res.Reason)
-	case capture.OutcomeTimeout:
-		rec.Outcome, rec.Reason = session.OutcomeTimeout, session.Reason(res.Reason)
-	case capture.OutcomeAborted:
-		rec.Outcome, rec.Reason = session.OutcomeAborted, session.ReasonAborted
-	default:
-		rec.Outcome = session.OutcomeError
-	}
+	rec, matched := s.judge(context.WithoutCancel(ctx), ss, att, res, log)
 	if s.evidence != nil {
 		var best, clip []engine.Frame
 		for _, b := range res.Best {
@@ -248,46 +244,83 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 	}
 }
 
-// decide matches the captured frames: the median score over the best
-// frames must reach the threshold (one lucky frame is not enough).
-func (s *Service) decide(ctx context.Context, ss session.Session, att session.Attempt, res capture.Result, log *slog.Logger) (session.Result, *Match) {
+// judge turns the capture into the attempt's result: it measures (the
+// best frames against the register photo), asks the decision policy for
+// the verdict, and keeps the measurements with the attempt. It never
+// compares a score with a threshold itself.
+func (s *Service) judge(ctx context.Context, ss session.Session, att session.Attempt, res capture.Result, log *slog.Logger) (session.Result, *Match) {
 	rec := session.Result{LivenessScore: max(res.Liveness, 0), SamePersonScore: res.SamePerson}
-	var scores []float64
-	var last verify.Result
-	for i, e := range res.Embeddings {
-		r, err := s.match.VerifyEmbedding(ctx, ss.IIN, engine.Probe{Face: res.Best[i].Face, Quality: res.Best[i].Quality, Embedding: e})
-		if err != nil {
-			switch {
-			case errors.Is(err, verify.ErrReferenceMissing), errors.Is(err, register.ErrNotFound):
-				rec.Outcome, rec.Reason = session.OutcomeNoMatch, session.ReasonRegisterPhotoMissing
-			case errors.Is(err, verify.ErrReferenceUnusable):
-				rec.Outcome, rec.Reason = session.OutcomeNoMatch, session.ReasonRegisterPhotoUnusable
-			default:
-				log.Error("verify", "err", err)
-				rec.Outcome = session.OutcomeError
-			}
-			return rec, nil
-		}
-		scores = append(scores, r.Decision.Score)
-		last = r
-	}
-	if len(scores) == 0 {
+	pol, err := s.policies.Current()
+	if err != nil {
+		log.Error("no decision policy in force", "err", err)
 		rec.Outcome = session.OutcomeError
 		return rec, nil
 	}
-	sort.Float64s(scores)
-	med := scores[len(scores)/2]
-	rec.MatchScore = med
-	rec.Threshold = last.Decision.Threshold.Score
-	rec.ThresholdVersion = last.Decision.Threshold.Version
-	rec.Model = last.Model
-	if med < last.Decision.Threshold.Score {
-		rec.Outcome, rec.Reason = session.OutcomeNoMatch, session.ReasonNoMatch
+	m, cz, err := s.measure(ctx, ss, res)
+	if err != nil {
+		log.Error("measure attempt", "err", err)
+		rec.Outcome = session.OutcomeError
 		return rec, nil
 	}
-	rec.Outcome = session.OutcomeMatch
-	return rec, &Match{Citizen: last.Citizen, AttemptID: att.ID, MatchScore: med, LivenessScore: max(res.Liveness, 0),
-		ThresholdVersion: rec.ThresholdVersion, Model: rec.Model, Challenges: res.Challenges}
+	v := pol.Decide(m)
+	if v.Outcome == session.OutcomeError {
+		log.Error("no verdict", "decided_by", v.DecidedBy, "policy", v.PolicyVersion)
+	}
+	mj, err := json.Marshal(m)
+	if err != nil {
+		log.Error("encode measurements", "err", err)
+	}
+	rec.Outcome, rec.Reason, rec.Route = v.Outcome, v.Reason, v.Route
+	rec.PolicyVersion, rec.ThresholdVersion, rec.Measurements = v.PolicyVersion, v.PolicyVersion, mj
+	rec.MatchScore, rec.Threshold, rec.Model = max(v.MatchScore, 0), v.Threshold, m.Model
+	if v.Outcome != session.OutcomeMatch {
+		return rec, nil
+	}
+	return rec, &Match{Citizen: cz, AttemptID: att.ID, MatchScore: rec.MatchScore, LivenessScore: rec.LivenessScore,
+		ThresholdVersion: v.PolicyVersion, Model: m.Model, Challenges: res.Challenges}
+}
+
+// measure collects what the policy judges: how the capture ended, its
+// liveness cues and same-person score and, for a completed capture, every
+// best frame's score against the register photo.
+func (s *Service) measure(ctx context.Context, ss session.Session, res capture.Result) (policy.Measurements, register.Citizen, error) {
+	m := policy.Measurements{Model: s.match.Model(), Cues: res.Cues, Escalated: ss.RequiresModeration}
+	if res.SamePerson >= 0 {
+		sp := min(res.SamePerson, 1)
+		m.SamePerson = &sp
+	}
+	switch res.Outcome {
+	case capture.OutcomeCaptured:
+		m.Completed = true
+	case capture.OutcomeLivenessFailed:
+		m.CaptureOutcome, m.CaptureReason = session.OutcomeLivenessFailed, res.Reason
+	case capture.OutcomeTimeout:
+		m.CaptureOutcome, m.CaptureReason = session.OutcomeTimeout, res.Reason
+	case capture.OutcomeAborted:
+		m.CaptureOutcome, m.CaptureReason = session.OutcomeAborted, session.ReasonAborted
+	default:
+		m.CaptureOutcome = session.OutcomeError
+	}
+	if !m.Completed {
+		return m, register.Citizen{}, nil
+	}
+	var cz register.Citizen
+	for i, e := range res.Embeddings {
+		r, err := s.match.VerifyEmbedding(ctx, ss.IIN, engine.Probe{Face: res.Best[i].Face, Quality: res.Best[i].Quality, Embedding: e})
+		switch {
+		case errors.Is(err, verify.ErrReferenceMissing), errors.Is(err, register.ErrNotFound):
+			m.Register, m.MatchScores = policy.RegisterMissing, nil
+			return m, cz, nil
+		case errors.Is(err, verify.ErrReferenceUnusable):
+			m.Register, m.MatchScores = policy.RegisterUnusable, nil
+			return m, cz, nil
+		case err != nil:
+			return m, cz, fmt.Errorf("verify: %w", err)
+		}
+		m.MatchScores = append(m.MatchScores, r.Score)
+		cz = r.Citizen
+	}
+	return m, cz, nil
 }
 
 type metrics struct {

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"vidid/engine"
+
+	"vidid/reason"
 )
 
 func (a *attempt) startChallenge() error {
@@ -19,14 +21,14 @@ func (a *attempt) startChallenge() error {
 
 func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.Analysis) error {
 	if a.r.now().Sub(a.chStart) > a.r.cfg.ChallengeTimeout {
-		a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, "challenge_failed"
+		a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, reason.ChallengeFailed
 		return nil
 	}
 	if an.Main == nil || an.Others > 0 {
 		return a.send(a.problem(f, an), a.progress(float64(a.chIdx)/float64(len(a.queue))))
 	}
 	pose := an.Quality.Pose
-	if a.r.cfg.SamePersonScore > 0 && (a.chFront == nil || poseOff(pose) < poseOff(a.chFront.Quality.Pose)) {
+	if a.r.cfg.MeasureSamePerson && (a.chFront == nil || poseOff(pose) < poseOff(a.chFront.Quality.Pose)) {
 		a.chFront = a.keepCopy(a.chFront, f, an)
 	}
 	if math.Abs(pose.Yaw) < a.r.cfg.TurnDegrees {
@@ -52,7 +54,7 @@ func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.A
 	if !done {
 		return nil
 	}
-	if a.r.cfg.SamePersonScore > 0 {
+	if a.r.cfg.MeasureSamePerson {
 		// Remember who did the prompt: its most frontal face. One the
 		// embedder cannot align (landmarks off the frame) does not complete
 		// the prompt: the frames that follow will, or it times out.

@@ -29,20 +29,19 @@ type Config struct {
 	TurnDegrees float64
 	// MaxDuration bounds the whole attempt.
 	MaxDuration time.Duration
-	// LivenessThreshold: the mean passive p(live) over the kept frames
-	// must reach it (0 = default; negative disables the passive check).
-	LivenessThreshold float64
-	// SamePersonScore is the least comparison score (engine.Score) between
-	// the face seen during each challenge and the kept frames: a lower one
-	// means the person doing the prompts is not the one being matched (a
-	// photo of the victim held up for the ovals, then the attacker's own
-	// live face for the prompts), and the attempt fails with reason
-	// face_changed. The face compared is the most frontal one seen during
-	// the challenge, so that it compares like with like (a turned head
-	// scores low even against itself). It is model-specific, so it has no
-	// default here: the caller takes it from the threshold set; 0 disables
-	// the check.
-	SamePersonScore float64
+	// PassiveCue names the passive liveness score in Result.Cues (the
+	// decision policy's cue name for the scorer in use, e.g.
+	// "fr_liveness"); default "passive".
+	PassiveCue string
+	// MeasureSamePerson: compare the face seen during each challenge with
+	// the kept frames (Result.SamePerson). A low score means the person
+	// doing the prompts is not the one being matched (a photo of the
+	// victim held up for the ovals, then the attacker's own live face for
+	// the prompts); the decision policy's same-person bar judges it. The
+	// face compared is the most frontal one seen during the challenge, so
+	// that it compares like with like (a turned head scores low even
+	// against itself).
+	MeasureSamePerson bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -50,7 +49,7 @@ func DefaultConfig() Config {
 	return Config{
 		SmallMin: 0.22, SmallMax: 0.50, LargeMin: 0.55, Growth: 1.25, Centre: 0.18,
 		HoldFrames: 4, BestFrames: 3, Challenges: 2, ChallengeTimeout: 8 * time.Second,
-		TurnDegrees: 15, MaxDuration: 90 * time.Second, LivenessThreshold: 0.3,
+		TurnDegrees: 15, MaxDuration: 90 * time.Second, PassiveCue: "passive",
 	}
 }
 
@@ -67,7 +66,9 @@ func (c Config) withDefaults() Config {
 	set(&c.Growth, d.Growth)
 	set(&c.Centre, d.Centre)
 	set(&c.TurnDegrees, d.TurnDegrees)
-	set(&c.LivenessThreshold, d.LivenessThreshold)
+	if c.PassiveCue == "" {
+		c.PassiveCue = d.PassiveCue
+	}
 	if c.HoldFrames == 0 {
 		c.HoldFrames = d.HoldFrames
 	}

@@ -4,15 +4,19 @@ import (
 	"time"
 
 	"vidid/engine"
+	"vidid/policy"
+	"vidid/reason"
 )
 
 // Outcome mirrors session outcomes without importing session.
 type Outcome string
 
-// Outcomes of the capture itself (the match is decided by the caller).
+// Outcomes of the capture itself. The capture measures; the decision
+// policy (package policy) judges the measurements and decides the match.
 const (
 	// OutcomeCaptured: frames are ready for matching.
-	OutcomeCaptured       Outcome = "captured"
+	OutcomeCaptured Outcome = "captured"
+	// OutcomeLivenessFailed: a prompt was not answered in time.
 	OutcomeLivenessFailed Outcome = "liveness_failed"
 	OutcomeTimeout        Outcome = "timeout"
 	OutcomeAborted        Outcome = "aborted"
@@ -31,17 +35,21 @@ type Frame struct {
 // Result is what one capture run produced.
 type Result struct {
 	Outcome Outcome
-	// Reason is a session reason code for failures ("no_face", "timeout" …).
-	Reason string
+	// Reason refines a failure (no_face, timeout, challenge_failed …).
+	Reason reason.Code
 	// Best holds the kept frames, best first, with their embeddings.
 	Best       []Frame
 	Embeddings []engine.Embedding
-	// Liveness is the mean passive score over Best (-1 when not scored).
+	// Liveness is the mean passive score over Best (-1 when not scored),
+	// kept for the record; Cues holds what the policy judges.
 	Liveness float64
+	// Cues holds each liveness cue measured over the attempt, by the
+	// policy's cue name.
+	Cues map[string]policy.CueResult
 	// Challenges lists the prompts that were passed.
 	Challenges []ChallengeCode
 	// SamePerson is the lowest score between a challenge's face and the
-	// kept frames (-1 when not compared).
+	// kept frames (-1 when not compared; see Config.MeasureSamePerson).
 	SamePerson float64
 	// Frames counts analysed frames; FirstGuidance is the delay from the
 	// first frame to the first guidance message.

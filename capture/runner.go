@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"vidid/engine"
+	"vidid/policy"
+	"vidid/reason"
 )
 
 // FrameSource yields the newest decoded frame; release returns its buffer.
@@ -106,7 +108,7 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 			case errors.Is(err, context.DeadlineExceeded):
 				a.res.Outcome, a.res.Reason = OutcomeTimeout, a.timeoutReason()
 			default:
-				a.res.Outcome, a.res.Reason = OutcomeAborted, "aborted"
+				a.res.Outcome, a.res.Reason = OutcomeAborted, reason.Aborted
 			}
 			return a.res
 		}
@@ -119,7 +121,7 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 			if ctx.Err() != nil {
 				continue // reported by Next on the next round
 			}
-			a.res.Outcome, a.res.Reason = OutcomeError, "error"
+			a.res.Outcome, a.res.Reason = OutcomeError, ""
 			return a.res
 		}
 		a.res.Frames++
@@ -133,7 +135,7 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 			return a.finish(ctx)
 		}
 		if err != nil {
-			a.res.Outcome, a.res.Reason = OutcomeError, "error"
+			a.res.Outcome, a.res.Reason = OutcomeError, ""
 			return a.res
 		}
 		if a.res.Outcome != "" {
@@ -143,24 +145,24 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 }
 
 // timeoutReason names what the applicant was stuck on.
-func (a *attempt) timeoutReason() string {
+func (a *attempt) timeoutReason() reason.Code {
 	switch a.lastIssue {
 	case "":
-		return "timeout"
+		return reason.Timeout
 	case string(CodeFaceNotFound):
-		return "no_face"
+		return reason.NoFace
 	case string(CodeOneFaceOnly):
-		return "multiple_faces"
+		return reason.MultipleFaces
 	case string(CodeTooDark), string(CodeTooBright):
-		return "poor_light"
+		return reason.PoorLight
 	case string(CodeBlurry):
-		return "blurry"
+		return reason.Blurry
 	case string(CodeMoveCloser):
-		return "too_far"
+		return reason.TooFar
 	case "challenge":
-		return "challenge_failed"
+		return reason.ChallengeFailed
 	}
-	return "timeout"
+	return reason.Timeout
 }
 
 func (a *attempt) send(code Code, progress float64) error {
@@ -300,31 +302,28 @@ func (a *attempt) finish(ctx context.Context) Result {
 		a.cands = a.cands[:a.r.cfg.BestFrames]
 	}
 	a.res.Best = a.cands
-	if a.r.live != nil && len(a.cands) > 0 {
+	if a.r.live != nil {
 		var sum float64
 		for _, c := range a.cands {
 			sum += c.Liveness
 		}
-		a.res.Liveness = sum / float64(len(a.cands))
-		if a.r.cfg.LivenessThreshold > 0 && a.res.Liveness < a.r.cfg.LivenessThreshold {
-			a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, "liveness_failed"
-			return a.res
+		cue := policy.CueResult{Frames: len(a.cands), Measured: len(a.cands) > 0}
+		if cue.Measured {
+			a.res.Liveness = sum / float64(len(a.cands))
+			cue.Score = min(max(a.res.Liveness, 0), 1)
 		}
+		a.res.Cues = map[string]policy.CueResult{a.r.cfg.PassiveCue: cue}
 	}
 	for _, c := range a.cands {
 		e, err := a.r.an.Embed(ctx, c.Frame, c.Face)
 		if err != nil {
-			a.res.Outcome, a.res.Reason = OutcomeError, "error"
+			a.res.Outcome, a.res.Reason = OutcomeError, ""
 			return a.res
 		}
 		a.res.Embeddings = append(a.res.Embeddings, e)
 	}
 	if len(a.chFaces) > 0 && len(a.res.Embeddings) > 0 {
 		a.res.SamePerson = samePerson(a.chFaces, a.res.Embeddings)
-		if a.res.SamePerson < a.r.cfg.SamePersonScore {
-			a.res.Outcome, a.res.Reason = OutcomeLivenessFailed, "face_changed"
-			return a.res
-		}
 	}
 	a.res.Outcome = OutcomeCaptured
 	return a.res

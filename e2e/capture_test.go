@@ -79,7 +79,7 @@ func waitAttempt(t *testing.T, db string, within time.Duration) (string, string)
 // with it on. Challenges are off here; TestCaptureWithChallenges runs the
 // same flow with head-turn prompts.
 func TestCaptureMatch(t *testing.T) {
-	sys := start(t, "--challenges", "0", "--passive-liveness-threshold", "-1", "--ca-url", "http://127.0.0.1:1")
+	sys := start(t, "--challenges", "0", "--policy-override", "liveness.fr_liveness.mode=off", "--ca-url", "http://127.0.0.1:1")
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)
@@ -178,7 +178,7 @@ func TestCaptureZoomedRecordingRefused(t *testing.T) {
 // same-person check), whose score is stored with the attempt.
 func TestCaptureWithChallenges(t *testing.T) {
 	sys := start(t, "--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
-		"--passive-liveness-threshold", "-1", "--ca-url", "http://127.0.0.1:1")
+		"--policy-override", "liveness.fr_liveness.mode=off", "--ca-url", "http://127.0.0.1:1")
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)

@@ -256,7 +256,7 @@ func TestPipelineProbe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			det := DetectorFunc(func(ctx context.Context, f Frame) ([]Face, error) { return append([]Face(nil), tc.faces...), nil })
 			reg := prometheus.NewPedanticRegistry()
-			p, err := New(Config{Threshold: Threshold{Model: "fake", Score: 0.7, Version: "t1"}}, det, lm, fakeEmbedder{[]float32{1, 2}}, WithRegisterer(reg))
+			p, err := New(Config{}, det, lm, fakeEmbedder{[]float32{1, 2}}, WithRegisterer(reg))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,9 +265,8 @@ func TestPipelineProbe(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 			if tc.want == nil {
-				d, err := p.Decide(pr.Embedding, pr.Embedding)
-				if err != nil || !d.Match || d.Score < 0.999 {
-					t.Fatalf("self decision %+v, %v", d, err)
+				if s, err := Score(pr.Embedding, pr.Embedding); err != nil || s < 0.999 {
+					t.Fatalf("self score %v, %v", s, err)
 				}
 				if n := testutil.CollectAndCount(reg, "vidid_engine_stage_duration_seconds"); n == 0 {
 					t.Fatal("no stage latencies recorded")
@@ -277,17 +276,6 @@ func TestPipelineProbe(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestNewRejectsForeignThreshold(t *testing.T) {
-	det := DetectorFunc(func(ctx context.Context, f Frame) ([]Face, error) { return nil, nil })
-	lm := LandmarkerFunc(func(ctx context.Context, f Frame, face Face) ([]Point, error) { return nil, nil })
-	if _, err := New(Config{Threshold: Threshold{Model: "dlib", Score: 0.7}}, det, lm, fakeEmbedder{}); err == nil {
-		t.Fatal("a threshold for another model was accepted")
-	}
-	if _, err := New(Config{Threshold: Threshold{Model: "fake", Score: 1.5}}, det, lm, fakeEmbedder{}); err == nil {
-		t.Fatal("threshold 1.5 was accepted")
 	}
 }
 
@@ -340,8 +328,7 @@ func TestPipelineAlign(t *testing.T) {
 	lm := LandmarkerFunc(func(ctx context.Context, f Frame, face Face) ([]Point, error) { return nil, nil })
 	face := Face{Box: image.Rect(0, 0, 10, 10), Landmarks: frontal(image.Rect(0, 0, 10, 10))}
 	frame := checker(64, 64, 4, 60, 190)
-	th := Threshold{Model: "fake", Score: 0.7}
-	with, err := New(Config{Threshold: th}, det, lm, fakeAligner{})
+	with, err := New(Config{}, det, lm, fakeAligner{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +338,7 @@ func TestPipelineAlign(t *testing.T) {
 	if _, err := with.Align(context.Background(), frame, Face{Box: face.Box}); err == nil {
 		t.Fatal("Align without landmarks succeeded")
 	}
-	without, err := New(Config{Threshold: th}, det, lm, fakeEmbedder{})
+	without, err := New(Config{}, det, lm, fakeEmbedder{})
 	if err != nil {
 		t.Fatal(err)
 	}

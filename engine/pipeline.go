@@ -9,27 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Threshold is a decision threshold in score units for one embedder model,
-// with the version of the benchmark that chose it.
-type Threshold struct {
-	Model   string  `json:"model"`
-	Score   float64 `json:"score"`
-	Version string  `json:"version"`
-	// SamePerson is the lower bar for two faces of one capture session
-	// (same camera, light and minutes) to be one person; 0 = not set.
-	SamePerson float64 `json:"same_person,omitempty"`
-	// ModerationBand: a no-match within this many score units under Score
-	// goes to a moderator (session.Config.ModerationBand); 0 = off.
-	ModerationBand float64 `json:"moderation_band,omitempty"`
-}
-
 // Config configures a Pipeline.
 type Config struct {
 	Quality QualityConfig
-	// Threshold is the match threshold for the embedder in use. Its Model
-	// must equal the embedder's Model(): a threshold set for one model is
-	// meaningless for another.
-	Threshold Threshold
 	// ReferenceQuality is the (usually laxer) gate for register photos.
 	ReferenceQuality QualityConfig
 }
@@ -66,12 +48,6 @@ func New(cfg Config, det Detector, lm Landmarker, emb Embedder, opts ...Option) 
 	if det == nil || lm == nil || emb == nil {
 		return nil, errors.New("engine: detector, landmarker and embedder are all required")
 	}
-	if cfg.Threshold.Model != emb.Model() {
-		return nil, fmt.Errorf("engine: threshold is for model %q but the embedder is %q", cfg.Threshold.Model, emb.Model())
-	}
-	if cfg.Threshold.Score <= 0 || cfg.Threshold.Score >= 1 {
-		return nil, fmt.Errorf("engine: threshold score %v outside (0,1)", cfg.Threshold.Score)
-	}
 	p := &Pipeline{cfg: cfg, det: det, lm: lm, emb: emb, metric: Cosine}
 	if m, ok := emb.(interface{ Metric() Metric }); ok {
 		p.metric = m.Metric()
@@ -94,9 +70,6 @@ func (p *Pipeline) Model() string { return p.emb.Model() }
 
 // Metric returns how the embedder's vectors are compared.
 func (p *Pipeline) Metric() Metric { return p.metric }
-
-// Threshold returns the configured match threshold.
-func (p *Pipeline) Threshold() Threshold { return p.cfg.Threshold }
 
 // Analysis is what one frame shows: all faces, and for the main face its
 // landmarks and quality.
@@ -239,22 +212,6 @@ func (p *Pipeline) Align(ctx context.Context, f Frame, face Face) (Frame, error)
 		return Frame{}, fmt.Errorf("align face: %w", err)
 	}
 	return chip, nil
-}
-
-// Decision is the outcome of comparing a probe with a reference.
-type Decision struct {
-	Score     float64   `json:"score"`
-	Match     bool      `json:"match"`
-	Threshold Threshold `json:"threshold"`
-}
-
-// Decide scores two embeddings against the configured threshold.
-func (p *Pipeline) Decide(probe, ref Embedding) (Decision, error) {
-	s, err := Score(probe, ref)
-	if err != nil {
-		return Decision{}, err
-	}
-	return Decision{Score: s, Match: s >= p.cfg.Threshold.Score, Threshold: p.cfg.Threshold}, nil
 }
 
 // EmbedLargest embeds the largest face in f without the quality gate or the

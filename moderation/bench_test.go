@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"vidid/moderation"
+	"vidid/policy"
 	"vidid/session"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkQueue(b *testing.B) {
 	cal, _ := moderation.ParseHolidays("")
 	q := e.queue(moderation.Config{Calendar: moderation.Calendar{Location: time.FixedZone("UTC+5", 5*3600), Holidays: cal}})
 	for i := range 300 {
-		e.toModeration(e.citizen(100+i), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.66 + float64(i%40)/1000, Threshold: 0.7}, nil)
+		e.toModeration(e.citizen(100+i), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.66 + float64(i%40)/1000, Threshold: 0.7}, nil)
 	}
 	b.Run("List", func(b *testing.B) {
 		for b.Loop() {

@@ -21,6 +21,7 @@ import (
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/moderation"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
@@ -51,7 +52,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := session.NewPG(pool, session.Config{ModerationBand: 0.05}, al)
+	st, err := session.NewPG(pool, session.Config{}, al)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +158,9 @@ func TestReviewAndDecide(t *testing.T) {
 	ctx := e.ctx
 	// Every day a working day: a case is due exactly 24 h after it entered.
 	q := e.queue(moderation.Config{Calendar: moderation.Calendar{Weekend: []time.Weekday{}}})
-	near := e.toModeration(e.citizen(1), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.67, Threshold: 0.7,
+	near := e.toModeration(e.citizen(1), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.67, Threshold: 0.7,
 		ThresholdVersion: "t1", Model: "m1", LivenessScore: 0.9}, [][]byte{e.photo})
-	regPhoto := e.toModeration(e.citizen(2), session.Result{Outcome: session.OutcomeError, Reason: session.ReasonRegisterPhotoUnusable}, nil)
+	regPhoto := e.toModeration(e.citizen(2), session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonRegisterPhotoUnusable, Route: policy.RouteModerate}, nil)
 	alice, bob := e.moderator("Alice Moderator"), e.moderator("Bob Moderator")
 
 	list, err := q.List(ctx, 0)
@@ -351,7 +352,7 @@ func TestStatsAndMetrics(t *testing.T) {
 	if v := testutil.ToFloat64(gaugeOf(t, reg, "vidid_moderation_queue_cases")); v != 0 {
 		t.Errorf("empty queue reports %v cases", v)
 	}
-	e.toModeration(e.citizen(3), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.66, Threshold: 0.7}, nil)
+	e.toModeration(e.citizen(3), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.66, Threshold: 0.7}, nil)
 	st, err := q.Stats(e.ctx)
 	if err != nil || st.Cases != 1 || st.Overdue != 0 || st.Oldest.IsZero() {
 		t.Fatalf("stats = %+v, %v", st, err)
@@ -435,7 +436,7 @@ func TestModerators(t *testing.T) {
 func TestOpenRace(t *testing.T) {
 	e := newEnv(t)
 	q := e.queue(moderation.Config{})
-	id := e.toModeration(e.citizen(5), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	id := e.toModeration(e.citizen(5), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.68, Threshold: 0.7}, nil)
 	const n = 8
 	mods := make([]moderation.Moderator, n)
 	for i := range mods {
@@ -485,7 +486,7 @@ func TestCaseHistory(t *testing.T) {
 	if _, err := e.sessions.Cancel(e.ctx, earlier.ID); err != nil {
 		t.Fatal(err)
 	}
-	id := e.toModeration(iin, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	id := e.toModeration(iin, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.68, Threshold: 0.7}, nil)
 	c, err := q.Open(e.ctx, e.moderator("Dana"), id)
 	if err != nil {
 		t.Fatal(err)
@@ -494,7 +495,7 @@ func TestCaseHistory(t *testing.T) {
 		!c.History[0].CreatedAt.Equal(earlier.CreatedAt) {
 		t.Fatalf("history = %+v", c.History)
 	}
-	other := e.toModeration(e.citizen(10), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	other := e.toModeration(e.citizen(10), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.68, Threshold: 0.7}, nil)
 	if c, err := q.Open(e.ctx, e.moderator("Erlan"), other); err != nil || len(c.History) != 0 {
 		t.Fatalf("another applicant's history = %+v, %v", c.History, err)
 	}
@@ -526,7 +527,7 @@ func TestFourEyes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := e.sessions.FinishAttempt(e.ctx, a.ID, session.Result{Outcome: session.OutcomeMatch, MatchScore: 0.9, Threshold: 0.7}); err != nil || got.State != session.StateModeration {
+		if got, err := e.sessions.FinishAttempt(e.ctx, a.ID, session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, MatchScore: 0.9, Threshold: 0.7}); err != nil || got.State != session.StateModeration {
 			t.Fatalf("escalated match: %v, %v", got.State, err)
 		}
 		return s.ID
@@ -586,7 +587,7 @@ func TestFourEyes(t *testing.T) {
 		t.Fatalf("rejection after a first approval: %v, %v", s.State, err)
 	}
 	// Other kinds: one approval.
-	near := e.toModeration(e.citizen(23), session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.68, Threshold: 0.7}, nil)
+	near := e.toModeration(e.citizen(23), session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.68, Threshold: 0.7}, nil)
 	q.Open(e.ctx, alice, near)
 	if s, err := q.Decide(e.ctx, alice, near, true, "", "same person"); err != nil || s.State != session.StateApproved {
 		t.Fatalf("near-threshold approval: %v, %v", s.State, err)

@@ -48,7 +48,9 @@ type CueResult struct {
 	// Measured: there was enough data to say anything. An unmeasured
 	// cue's Score means nothing.
 	Measured bool `json:"measured"`
-	// Frames the score was aggregated over (0 when not per frame).
+	// Frames the score was aggregated over (0 when not per frame). A
+	// per-frame cue over fewer than the policy's Frames.MinLiveness
+	// counts as not measured.
 	Frames int `json:"frames,omitempty"`
 }
 
@@ -181,6 +183,9 @@ func (p *Policy) failedCue(m Measurements, injection bool) (string, Cue, bool) {
 			continue
 		}
 		r, ok := m.Cues[name]
+		if r.Frames > 0 && r.Frames < p.Frames.MinLiveness {
+			r.Measured = false // too few frames to judge
+		}
 		switch {
 		case ok && r.Measured && r.Score < c.Threshold:
 			return name, c, true

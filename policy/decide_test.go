@@ -81,6 +81,8 @@ func TestDecide(t *testing.T) {
 			m.Cues["loop"] = CueResult{Score: 0.1, Measured: true}
 			m.Cues["passive"] = CueResult{Score: 0.1, Measured: true}
 		}, want{reason.OutcomeLivenessFailed, reason.InjectionSuspected, RouteCount, "", "cue:loop"}},
+		{"passive over too few frames is not measured", func(m *Measurements) { m.Cues["passive"] = CueResult{Score: 0.99, Measured: true, Frames: 2} },
+			want{reason.OutcomeLivenessFailed, reason.LivenessFailed, RouteCount, "", "cue:passive"}},
 		{"unmeasured optional cue passes", func(m *Measurements) { m.Cues["loop"] = CueResult{Measured: false} },
 			want{reason.OutcomeMatch, "", RouteIssue, "", "match"}},
 		{"liveness fails even when the register photo is unusable", func(m *Measurements) {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/internal/ids"
+	"vidid/policy"
 )
 
 // StartAttempt begins a capture run. It refuses with ErrAttemptInProgress
@@ -136,4 +137,6 @@ func (p *PG) FinishAttempt(ctx context.Context, attemptID string, r Result) (Ses
 	return out, nil
 }
 
-func timeoutResult() Result { return Result{Outcome: OutcomeTimeout, Reason: ReasonTimeout} }
+func timeoutResult() Result {
+	return Result{Outcome: OutcomeTimeout, Reason: ReasonTimeout, Route: policy.RouteCount}
+}

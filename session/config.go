@@ -41,12 +41,6 @@ type Config struct {
 	EscalateAfterLockouts int
 	EscalationWindow      time.Duration
 	EscalationLockout     time.Duration
-	// ModerationBand routes a no_match whose score is within this many
-	// score units below the threshold (Threshold−band ≤ score < Threshold,
-	// reason no_match, i.e. a usable face) to a moderator instead of
-	// counting it; 0 disables (the default: the width depends on the
-	// chosen threshold and belongs with it).
-	ModerationBand float64
 	// Logger receives decisions (slog.Default()); IINs are masked.
 	Logger *slog.Logger
 	// Registerer receives the vidid_session_* metrics (none when nil).
@@ -82,8 +76,6 @@ func (c *Config) fill() error {
 		return fmt.Errorf("session config: negative duration")
 	case c.DefaultTTL > c.MaxTTL:
 		return fmt.Errorf("session config: DefaultTTL %v > MaxTTL %v", c.DefaultTTL, c.MaxTTL)
-	case c.ModerationBand < 0 || c.ModerationBand >= 1:
-		return fmt.Errorf("session config: ModerationBand %v not in [0,1)", c.ModerationBand)
 	}
 	return nil
 }

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"testing"
 
+	"vidid/policy"
 	"vidid/session"
 )
 
 func TestDecideCaseReason(t *testing.T) {
-	e := newEnv(t, session.Config{ModerationBand: 0.05})
+	e := newEnv(t, session.Config{})
 	ctx := context.Background()
 	s, _ := e.open(testIIN(1))
-	e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.67, Threshold: 0.7})
+	e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.67, Threshold: 0.7})
 	for _, bad := range []session.Decision{
 		{Approved: true, ModeratorID: "m", Reason: "not_live"},
 		{ModeratorID: "m", Reason: "looked odd"},

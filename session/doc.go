@@ -21,8 +21,10 @@
 // failure, and counting it would let an outage lock people out. Attempts
 // whose reason is register_photo_missing or register_photo_unusable do not
 // count either: retrying cannot help, so the session goes to a moderator.
-// A no_match just below the threshold (Config.ModerationBand, off by
-// default) also goes to a moderator uncounted.
+// The session never compares scores: the decision policy's verdict
+// (package policy) says where an attempt goes (Result.Route), and a
+// no_match the policy routes to a person (just below the threshold) goes
+// to a moderator uncounted.
 //
 // The failure budget belongs to the applicant (IIN), not to the session:
 // otherwise opening a new session after nine failures would reset it and

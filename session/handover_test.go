@@ -8,16 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/policy"
 	"vidid/session"
 )
 
 func TestHandover(t *testing.T) {
-	e := newEnv(t, session.Config{ModerationBand: 0.05})
+	e := newEnv(t, session.Config{})
 	ctx := context.Background()
 	approved := func(n int) (string, string) {
 		t.Helper()
 		s, tok := e.open(testIIN(n))
-		if got := e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.67, Threshold: 0.7,
+		if got := e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.67, Threshold: 0.7,
 			LivenessScore: 0.8, Model: "m", ThresholdVersion: "v"}); got.State != session.StateModeration {
 			t.Fatalf("state %s", got.State)
 		}
@@ -56,7 +57,7 @@ func TestHandover(t *testing.T) {
 	if _, err := e.store.Handover(ctx, openTok, issue); !errors.Is(err, session.ErrNotApproved) {
 		t.Errorf("open session: %v, want ErrNotApproved", err)
 	}
-	e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.66, Threshold: 0.7})
+	e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.66, Threshold: 0.7})
 	if _, err := e.store.Decide(ctx, s.ID, false, "0123456789abcdef", "another person"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"vidid/audit"
 	"vidid/internal/pgtest"
+	"vidid/policy"
 	"vidid/rp"
 	"vidid/session"
 )
@@ -163,11 +164,11 @@ func (e *env) callbacks(sessionID string) []string {
 }
 
 func noMatch() session.Result {
-	return session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.41, Threshold: 0.7, ThresholdVersion: "t1", Model: "dlib-resnet-v1"}
+	return session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: 0.41, Threshold: 0.7, ThresholdVersion: "t1", Model: "dlib-resnet-v1"}
 }
 
 func match() session.Result {
-	return session.Result{Outcome: session.OutcomeMatch, LivenessScore: 0.97, MatchScore: 0.83, Threshold: 0.7, ThresholdVersion: "t1", Model: "dlib-resnet-v1", EvidenceRef: "ev/1"}
+	return session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, LivenessScore: 0.97, MatchScore: 0.83, Threshold: 0.7, ThresholdVersion: "t1", Model: "dlib-resnet-v1", EvidenceRef: "ev/1"}
 }
 
 // dbNow reads the database clock.

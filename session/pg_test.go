@@ -14,6 +14,7 @@ import (
 
 	"vidid/audit"
 	"vidid/internal/pgtest"
+	"vidid/policy"
 	"vidid/rp"
 	"vidid/session"
 )
@@ -254,17 +255,15 @@ func TestOutcomes(t *testing.T) {
 		{"aborted counts", session.Config{}, false, session.Result{Outcome: session.OutcomeAborted}, session.StateOpen, 9, true},
 		{"server error does not count", session.Config{}, false, session.Result{Outcome: session.OutcomeError}, session.StateOpen, 10, false},
 		{"register photo unusable goes to moderation", session.Config{}, false,
-			session.Result{Outcome: session.OutcomeError, Reason: session.ReasonRegisterPhotoUnusable}, session.StateModeration, 0, false},
+			session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonRegisterPhotoUnusable, Route: policy.RouteModerate}, session.StateModeration, 0, false},
 		{"register photo missing goes to moderation", session.Config{}, false,
-			session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonRegisterPhotoMissing}, session.StateModeration, 0, false},
-		{"no_match in the band goes to moderation", session.Config{ModerationBand: 0.05}, false,
-			session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.67, Threshold: 0.7}, session.StateModeration, 0, false},
-		{"no_match below the band counts", session.Config{ModerationBand: 0.05}, false,
-			session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.64, Threshold: 0.7}, session.StateOpen, 9, true},
-		{"poor-quality no_match in the band counts", session.Config{ModerationBand: 0.05}, false,
-			session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonBlurry, MatchScore: 0.68, Threshold: 0.7}, session.StateOpen, 9, true},
-		{"band disabled by default", session.Config{}, false,
-			session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.69, Threshold: 0.7}, session.StateOpen, 9, true},
+			session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonRegisterPhotoMissing, Route: policy.RouteModerate}, session.StateModeration, 0, false},
+		{"no_match the policy routes to a person goes to moderation", session.Config{}, false,
+			session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonNoMatch, Route: policy.RouteModerate, MatchScore: 0.67, Threshold: 0.7}, session.StateModeration, 0, false},
+		{"no_match the policy counts counts, whatever its score", session.Config{}, false,
+			session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: 0.69, Threshold: 0.7}, session.StateOpen, 9, true},
+		{"a match the policy sends to a person (escalation) goes to moderation", session.Config{}, false,
+			session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteModerate, MatchScore: 0.9, Threshold: 0.7}, session.StateModeration, 0, false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,13 +301,20 @@ func TestInvalidResults(t *testing.T) {
 		{},
 		{Outcome: "maybe"},
 		{Outcome: session.OutcomeMatch, Reason: session.ReasonNoMatch},
-		{Outcome: session.OutcomeNoMatch, Reason: "bad_hair_day"},
-		{Outcome: session.OutcomeNoMatch, MatchScore: 1.5},
-		{Outcome: session.OutcomeNoMatch, MatchScore: -0.1},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, Reason: "bad_hair_day"},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: 1.5},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: -0.1},
 		{Outcome: session.OutcomeMatch, LivenessScore: nan()},
-		{Outcome: session.OutcomeNoMatch, Model: strings.Repeat("m", 300)},
-		{Outcome: session.OutcomeNoMatch, SamePersonScore: 1.5},
-		{Outcome: session.OutcomeNoMatch, SamePersonScore: nan()},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, Model: strings.Repeat("m", 300)},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, SamePersonScore: 1.5},
+		{Outcome: session.OutcomeNoMatch},                              // a no-match needs the verdict's route
+		{Outcome: session.OutcomeMatch},                                // so does a match
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteIssue},    // a no-match is never issued
+		{Outcome: session.OutcomeError, Route: policy.RouteCount},      // errors never count
+		{Outcome: session.OutcomeTimeout, Route: policy.RouteModerate}, // nor go to a person
+		{Outcome: session.OutcomeMatch, Route: "maybe"},                // unknown route
+		{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, Measurements: []byte("{not json")},
+		{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, SamePersonScore: nan()},
 	} {
 		if _, err := e.store.FinishAttempt(context.Background(), a.ID, r); !errors.Is(err, session.ErrInvalidRequest) {
 			t.Errorf("FinishAttempt(%+v) = %v, want ErrInvalidRequest", r, err)
@@ -341,7 +347,7 @@ func TestTransitions(t *testing.T) {
 	fresh := func() session.Session { n++; s, _ := e.open(testIIN(n)); return s }
 	moderation := func() session.Session {
 		s := fresh()
-		e.attempt(s.ID, session.Result{Outcome: session.OutcomeError, Reason: session.ReasonRegisterPhotoUnusable})
+		e.attempt(s.ID, session.Result{Outcome: session.OutcomeNoMatch, Reason: session.ReasonRegisterPhotoUnusable, Route: policy.RouteModerate})
 		return s
 	}
 	tests := []struct {
@@ -676,7 +682,7 @@ func TestViewsHideScoresAndIIN(t *testing.T) {
 	iin := testIIN(19)
 	s, tok := e.open(iin)
 	e.attempt(s.ID, session.Result{Outcome: session.OutcomeLivenessFailed, Reason: session.ReasonInjectionSuspected, LivenessScore: 0.123456, MatchScore: 0.654321, Threshold: 0.7})
-	e.attempt(s.ID, session.Result{Outcome: session.OutcomeMatch, LivenessScore: 0.987654, MatchScore: 0.876543, Threshold: 0.7})
+	e.attempt(s.ID, session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, LivenessScore: 0.987654, MatchScore: 0.876543, Threshold: 0.7})
 	got, _ := e.store.ByToken(ctx, tok)
 	status, _ := json.Marshal(got.Status())
 	d, err := e.store.Detail(ctx, s.ID)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 )
@@ -253,20 +254,11 @@ func (st *txState) recentLockouts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// inBand reports whether a no_match is close enough to the threshold to
-// go to a moderator (Config.ModerationBand).
-func (p *PG) inBand(r Result) bool {
-	b := p.cfg.ModerationBand
-	return b > 0 && r.Outcome == OutcomeNoMatch && r.Reason == ReasonNoMatch && r.Threshold > 0 &&
-		r.MatchScore >= r.Threshold-b && r.MatchScore < r.Threshold
-}
-
 // finish records a's result and applies it to s and the guard.
 func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r Result, late bool) error {
 	p := st.p
 	open := s.state == StateOpen
-	band := open && p.inBand(r)
-	counted := open && r.Outcome.CountsAsFailure() && !r.Reason.registerProblem() && !band
+	counted := open && r.Route == policy.RouteCount
 	var reason *string
 	if r.Reason != "" {
 		s := string(r.Reason)
@@ -280,10 +272,10 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 		UPDATE session_attempts
 		SET finished_at = $2, outcome = $3, reason = $4, counted = $5, liveness_score = $6, match_score = $7,
 		    threshold = $8, threshold_version = nullif($9, ''), model = nullif($10, ''), evidence_ref = nullif($11, ''),
-		    same_person_score = $12
+		    same_person_score = $12, policy_version = nullif($13, ''), measurements = $14
 		WHERE id = $1::uuid`,
 		a.id, st.now, string(r.Outcome), reason, counted, r.LivenessScore, r.MatchScore,
-		r.Threshold, r.ThresholdVersion, r.Model, r.EvidenceRef, samePerson)
+		r.Threshold, r.ThresholdVersion, r.Model, r.EvidenceRef, samePerson, r.PolicyVersion, measurementsArg(r.Measurements))
 	if err != nil {
 		return fmt.Errorf("record attempt result: %w", err)
 	}
@@ -291,6 +283,7 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 		"attempt_id": a.id, "n": a.n, "outcome": r.Outcome, "reason": r.Reason, "counted": counted, "late": late,
 		"liveness_score": r.LivenessScore, "match_score": r.MatchScore, "same_person_score": samePerson, "threshold": r.Threshold,
 		"threshold_version": r.ThresholdVersion, "model": r.Model, "evidence_ref": r.EvidenceRef,
+		"route": r.Route, "policy_version": r.PolicyVersion,
 	}})
 	st.afterCommit(func() { p.m.attempts.WithLabelValues(string(r.Outcome)).Inc() })
 	if !open {
@@ -298,16 +291,19 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 	}
 	switch {
 	case r.Outcome == OutcomeMatch:
+		// A match (issued, or sent to a person after repeated lockouts)
+		// clears the failures. A session flagged for moderation never
+		// issues, whatever the route says.
 		st.g.failures = 0
 		if err := st.saveGuard(ctx); err != nil {
 			return err
 		}
 		to := StateMatched
-		if s.requiresModeration {
+		if s.requiresModeration || r.Route == policy.RouteModerate {
 			to = StateModeration
 		}
 		return st.decide(ctx, s, to, "")
-	case r.Reason.registerProblem(), band:
+	case r.Route == policy.RouteModerate:
 		return st.decide(ctx, s, StateModeration, r.Reason)
 	case counted:
 		s.failed++
@@ -466,4 +462,12 @@ func (st *txState) decide(ctx context.Context, s *sessionRow, to State, reason R
 			"from", from, "to", to, "reason", reason)
 	})
 	return nil
+}
+
+// measurementsArg stores empty measurements as NULL.
+func measurementsArg(m []byte) any {
+	if len(m) == 0 {
+		return nil
+	}
+	return string(m)
 }

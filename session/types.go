@@ -1,10 +1,14 @@
 package session
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"time"
+
+	"vidid/policy"
+	"vidid/reason"
 )
 
 // State is a session's lifecycle state.
@@ -36,88 +40,61 @@ func CanTransition(from, to State) bool { return slices.Contains(transitions[fro
 // Final reports whether no further transition is possible.
 func (s State) Final() bool { return len(transitions[s]) == 0 }
 
-// Outcome is how one capture run (attempt) ended.
-type Outcome string
+// Outcome is how one capture run (attempt) ended (package reason owns
+// the set).
+type Outcome = reason.Outcome
 
 // Attempt outcomes.
 const (
-	OutcomeMatch          Outcome = "match"
-	OutcomeNoMatch        Outcome = "no_match"
-	OutcomeLivenessFailed Outcome = "liveness_failed"
-	OutcomeTimeout        Outcome = "timeout"
-	OutcomeAborted        Outcome = "aborted"
-	// OutcomeError is a server fault (model crashed, register unreachable).
-	// It does not count toward the lockout: the applicant did nothing wrong,
-	// and counting it would let an outage lock people out.
-	OutcomeError Outcome = "error"
+	OutcomeMatch          = reason.OutcomeMatch
+	OutcomeNoMatch        = reason.OutcomeNoMatch
+	OutcomeLivenessFailed = reason.OutcomeLivenessFailed
+	OutcomeTimeout        = reason.OutcomeTimeout
+	OutcomeAborted        = reason.OutcomeAborted
+	OutcomeError          = reason.OutcomeError
 )
 
-// CountsAsFailure reports whether the outcome counts toward the lockout:
-// no_match, liveness_failed, timeout and aborted do; match and error do not.
-func (o Outcome) CountsAsFailure() bool {
-	switch o {
-	case OutcomeNoMatch, OutcomeLivenessFailed, OutcomeTimeout, OutcomeAborted:
-		return true
-	}
-	return false
-}
-
-func (o Outcome) valid() bool { return o == OutcomeMatch || o == OutcomeError || o.CountsAsFailure() }
-
-// Reason is the machine-readable reason for a failed attempt.
-type Reason string
+// Reason is the machine-readable reason for a failed attempt (package
+// reason owns the set).
+type Reason = reason.Code
 
 // Reason codes.
 const (
-	ReasonNoFace                Reason = "no_face"
-	ReasonMultipleFaces         Reason = "multiple_faces"
-	ReasonPoorLight             Reason = "poor_light"
-	ReasonBlurry                Reason = "blurry"
-	ReasonTooFar                Reason = "too_far"
-	ReasonPose                  Reason = "pose"
-	ReasonLivenessFailed        Reason = "liveness_failed"
-	ReasonInjectionSuspected    Reason = "injection_suspected"
-	ReasonNoMatch               Reason = "no_match"
-	ReasonTimeout               Reason = "timeout"
-	ReasonAborted               Reason = "aborted"
-	ReasonRegisterPhotoMissing  Reason = "register_photo_missing"
-	ReasonRegisterPhotoUnusable Reason = "register_photo_unusable"
-	ReasonChallengeFailed       Reason = "challenge_failed"
-	// ReasonFaceChanged: the face that did the prompts is not the face in
-	// the frames being matched (capture.Config.SamePersonScore).
-	ReasonFaceChanged Reason = "face_changed"
+	ReasonNoFace                = reason.NoFace
+	ReasonMultipleFaces         = reason.MultipleFaces
+	ReasonPoorLight             = reason.PoorLight
+	ReasonBlurry                = reason.Blurry
+	ReasonTooFar                = reason.TooFar
+	ReasonPose                  = reason.Pose
+	ReasonLivenessFailed        = reason.LivenessFailed
+	ReasonInjectionSuspected    = reason.InjectionSuspected
+	ReasonNoMatch               = reason.NoMatch
+	ReasonTimeout               = reason.Timeout
+	ReasonAborted               = reason.Aborted
+	ReasonRegisterPhotoMissing  = reason.RegisterPhotoMissing
+	ReasonRegisterPhotoUnusable = reason.RegisterPhotoUnusable
+	ReasonChallengeFailed       = reason.ChallengeFailed
+	ReasonFaceChanged           = reason.FaceChanged
 )
 
 // Reasons lists every reason code.
-var Reasons = []Reason{
-	ReasonNoFace, ReasonMultipleFaces, ReasonPoorLight, ReasonBlurry, ReasonTooFar, ReasonPose,
-	ReasonLivenessFailed, ReasonInjectionSuspected, ReasonNoMatch, ReasonTimeout, ReasonAborted,
-	ReasonRegisterPhotoMissing, ReasonRegisterPhotoUnusable, ReasonChallengeFailed, ReasonFaceChanged,
-}
+var Reasons = reason.All
 
-// Valid reports whether r is one of Reasons.
-func (r Reason) Valid() bool { return slices.Contains(Reasons, r) }
-
-// registerProblem: the register photo, not the applicant, is the problem;
-// retrying cannot help, so the session goes to a moderator and the attempt
-// does not count toward the lockout.
-func (r Reason) registerProblem() bool {
-	return r == ReasonRegisterPhotoMissing || r == ReasonRegisterPhotoUnusable
-}
-
-// Public is the reason as shown to the applicant: injection_suspected and
-// face_changed are reported as liveness_failed so an attacker learns
-// nothing about which check caught them.
-func (r Reason) Public() Reason {
-	if r == ReasonInjectionSuspected || r == ReasonFaceChanged {
-		return ReasonLivenessFailed
-	}
-	return r
-}
-
-// Result is what the engine reports at the end of one attempt.
+// Result is what the engine reports at the end of one attempt: the
+// decision policy's verdict (policy.Decide) with the scores and the
+// measurements it was made from. The session applies the verdict's route;
+// it never compares scores itself.
 type Result struct {
 	Outcome Outcome
+	// Route is where the verdict sends the session: issue (a match),
+	// moderate (a person decides), count (a failure toward the lockout)
+	// or none (a server error). It must agree with Outcome.
+	Route policy.Route
+	// PolicyVersion names the decision policy the verdict was made under;
+	// Measurements are what it was made from (policy.Measurements as
+	// JSON), both kept with the attempt.
+	PolicyVersion string
+	Measurements  json.RawMessage
 	// Reason refines a failure; empty means the outcome's own code
 	// (no_match → no_match …). Must be empty for match.
 	Reason Reason
@@ -131,8 +108,7 @@ type Result struct {
 	// prompt and the matched frames, in [0,1]; -1 or 0 when not measured
 	// (stored as NULL).
 	SamePersonScore float64
-	// Threshold is the match threshold used (score units); needed for the
-	// moderation band.
+	// Threshold is the match threshold used (score units), for the record.
 	Threshold        float64
 	ThresholdVersion string
 	Model            string
@@ -141,8 +117,33 @@ type Result struct {
 }
 
 func (r *Result) normalise() error {
-	if !r.Outcome.valid() {
+	if !r.Outcome.Valid() {
 		return fmt.Errorf("%w: unknown outcome %q", ErrInvalidRequest, r.Outcome)
+	}
+	// Outcomes with one possible route may leave it out (late timeouts,
+	// aborted captures); a match or a no-match must carry the verdict's.
+	if r.Route == "" {
+		switch {
+		case r.Outcome == OutcomeError:
+			r.Route = policy.RouteNone
+		case r.Outcome != OutcomeMatch && r.Outcome != OutcomeNoMatch:
+			r.Route = policy.RouteCount
+		}
+	}
+	okRoute := map[policy.Route]bool{
+		policy.RouteIssue:    r.Outcome == OutcomeMatch,
+		policy.RouteModerate: r.Outcome == OutcomeMatch || r.Outcome == OutcomeNoMatch,
+		policy.RouteCount:    r.Outcome.CountsAsFailure(),
+		policy.RouteNone:     r.Outcome == OutcomeError,
+	}[r.Route]
+	if !okRoute {
+		return fmt.Errorf("%w: route %q does not fit outcome %q", ErrInvalidRequest, r.Route, r.Outcome)
+	}
+	if len(r.PolicyVersion) > 200 || len(r.Measurements) > 64<<10 {
+		return fmt.Errorf("%w: policy version or measurements too long", ErrInvalidRequest)
+	}
+	if len(r.Measurements) > 0 && !json.Valid(r.Measurements) {
+		return fmt.Errorf("%w: measurements are not JSON", ErrInvalidRequest)
 	}
 	switch {
 	case r.Reason == "":

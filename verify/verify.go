@@ -28,7 +28,6 @@ type Engine interface {
 	Metric() engine.Metric
 	ProbeImage(ctx context.Context, f engine.Frame) (engine.Probe, error)
 	ReferenceImage(ctx context.Context, f engine.Frame) (engine.Probe, error)
-	Decide(probe, ref engine.Embedding) (engine.Decision, error)
 }
 
 // Sentinel errors (besides engine's and register's, which pass through).
@@ -57,7 +56,9 @@ func New(reg Register, eng Engine, log *slog.Logger) *Service {
 // Result is the outcome of one verification.
 type Result struct {
 	IIN      string          `json:"-"`
-	Decision engine.Decision `json:"decision"`
+	// Score is the comparison score (engine.Score) of the probe against
+	// the register photo; the decision policy judges it.
+	Score float64 `json:"score"`
 	Probe    engine.Quality  `json:"probe_quality"`
 	Model    string          `json:"model"`
 	// Citizen is the register record without its photo.
@@ -128,10 +129,13 @@ func (s *Service) VerifyEmbedding(ctx context.Context, iin string, probe engine.
 }
 
 func (s *Service) decide(iin string, c register.Citizen, pr engine.Probe, ref engine.Embedding) (Result, error) {
-	d, err := s.eng.Decide(pr.Embedding, ref)
+	sc, err := engine.Score(pr.Embedding, ref)
 	if err != nil {
 		return Result{}, fmt.Errorf("compare: %w", err)
 	}
 	c.Photo = nil
-	return Result{IIN: iin, Decision: d, Probe: pr.Quality, Model: s.eng.Model(), Citizen: c}, nil
+	return Result{IIN: iin, Score: sc, Probe: pr.Quality, Model: s.eng.Model(), Citizen: c}, nil
 }
+
+// Model is the embedder the scores come from.
+func (s *Service) Model() string { return s.eng.Model() }

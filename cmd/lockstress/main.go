@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/audit"
+	"vidid/policy"
 	"vidid/session"
 )
 
@@ -144,7 +145,7 @@ func worker(ctx context.Context, store *session.PG, sessionID string) (string, i
 		case err != nil:
 			return "", retries, fmt.Errorf("start attempt: %w", err)
 		}
-		if _, err := store.FinishAttempt(ctx, att.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.31, Threshold: 0.7}); err != nil {
+		if _, err := store.FinishAttempt(ctx, att.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: 0.31, Threshold: 0.7}); err != nil {
 			return "", retries, fmt.Errorf("finish attempt: %w", err)
 		}
 		return "recorded", retries, nil

@@ -70,7 +70,9 @@ reading and decoding the image files.`, stderr)
 	asJSON := fs.Bool("json", false, "print JSON reports")
 	scoresPath := fs.String("scores", "", "also write every pair's score to this CSV `file` (model,a,b,same,score,failed) for plotting and re-thresholding")
 	var ef engineFlags
+	var pf policyFlags
 	ef.add(fs)
+	pf.add(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -112,14 +114,21 @@ reading and decoding the image files.`, stderr)
 			embedT.Add(time.Since(t))
 			return e, err
 		}))
-		th := eng.Threshold()
+		pol, perr := pf.offline(eng.Model())
 		eng.Close()
+		if perr != nil {
+			return perr
+		}
+		mp, perr := pol.Model(eng.Model())
+		if perr != nil {
+			return perr
+		}
 		if err != nil {
 			return err
 		}
 		perPair = append(perPair, bench.ModelScores{Model: eng.Model(), Pairs: res.PerPair})
 		r := pairReport{Model: eng.Model(), Pairs: res.Pairs, Genuine: len(res.Scores.Genuine), Impostor: len(res.Scores.Impostor),
-			NoFace: len(res.Failed), Threshold: th.Score, ThresholdVersion: th.Version, AtThreshold: res.Scores.At(th.Score),
+			NoFace: len(res.Failed), Threshold: mp.Match, ThresholdVersion: pol.Version, AtThreshold: res.Scores.At(mp.Match),
 			Seconds: time.Since(t0).Seconds(),
 			Speed: speedReport{Threads: ocv.NumThreads(), Analyze: analyzeT.Summary(), Embed: embedT.Summary(),
 				TargetAnalyzeMS: ms(bench.TargetAnalyze), TargetEmbedMS: ms(bench.TargetEmbed)}}

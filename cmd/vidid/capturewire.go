@@ -45,7 +45,7 @@ func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, 
 // startCapture wires the live capture (WebRTC peers, the capture state
 // machine, evidence, assertions) and the capture page into deps.
 func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool *pgxpool.Pool, sessions *session.PG,
-	verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), *evidence.PG, error) {
+	policies attempt.Policies, verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), *evidence.PG, error) {
 	var ice []pion.ICEServer
 	var pageICE []web.ICEServer
 	if sf.stun != "" {
@@ -85,13 +85,14 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		passive.Close()
 		return nil, nil, err
 	}
-	capCfg := capture.Config{Challenges: sf.challenges, ChallengeKinds: sf.challengeKinds, MaxDuration: sf.maxCapture, LivenessThreshold: sf.livenessThreshold,
-		SamePersonScore: eng.Threshold().SamePerson}
-	if capCfg.SamePersonScore == 0 && capCfg.Challenges > 0 {
-		log.Info("same-person check between the prompts and the matched frames is off: the threshold set has no same_person for this model",
-			"model", eng.Model(), "threshold_version", eng.Threshold().Version)
+	// The capture measures (passive liveness, the same-person score during
+	// the prompts); the decision policy judges.
+	capCfg := capture.Config{Challenges: sf.challenges, ChallengeKinds: sf.challengeKinds, MaxDuration: sf.maxCapture,
+		PassiveCue: passiveCue, MeasureSamePerson: sf.challenges > 0}
+	if p, err := policies.Current(); err == nil {
+		capCfg.BestFrames = p.Frames.Match
 	}
-	svc, err := attempt.New(attempt.Config{Capture: capCfg}, sessions, peers{rtc}, eng, passive, verifier, issuer, ev, log, reg)
+	svc, err := attempt.New(attempt.Config{Capture: capCfg}, sessions, peers{rtc}, eng, passive, policies, verifier, issuer, ev, log, reg)
 	if err != nil {
 		rtc.Close()
 		passive.Close()

@@ -28,13 +28,16 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("compare", "compare [--json] [--embedder onnx|dlib] A.jpg B.jpg", `
 Detects exactly one face in each image (JPEG or PNG), checks its quality,
 embeds both and prints the similarity score (0..1), the decision against the
-configured threshold, and the quality of both faces.
+decision policy's match threshold for the embedder (the built-in policy, or
+--policy FILE; --threshold overrides it), and the quality of both faces.
 
 Exit status: 0 match, 3 no match, 4 an image has no usable face or is not an
 image, 1 other failures, 2 bad command line.`, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object (score, match, threshold, quality_a, quality_b)")
 	var ef engineFlags
+	var pf policyFlags
 	ef.add(fs)
+	pf.add(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +49,10 @@ image, 1 other failures, 2 bad command line.`, stderr)
 		return err
 	}
 	defer eng.Close()
+	pol, err := pf.offline(eng.Model())
+	if err != nil {
+		return err
+	}
 	var probes [2]engine.Probe
 	for i, path := range fs.Args() {
 		f, err := engine.LoadImage(path)
@@ -61,11 +68,15 @@ image, 1 other failures, 2 bad command line.`, stderr)
 		}
 		probes[i] = pr
 	}
-	d, err := eng.Decide(probes[0].Embedding, probes[1].Embedding)
+	sc, err := engine.Score(probes[0].Embedding, probes[1].Embedding)
 	if err != nil {
 		return err
 	}
-	out := compareOutput{Score: d.Score, Match: d.Match, Threshold: d.Threshold.Score, ThresholdVersion: d.Threshold.Version,
+	d, err := pol.Match(eng.Model(), sc)
+	if err != nil {
+		return err
+	}
+	out := compareOutput{Score: d.Score, Match: d.Match, Threshold: d.Threshold, ThresholdVersion: d.PolicyVersion,
 		Model: eng.Model(), QualityA: probes[0].Quality, QualityB: probes[1].Quality}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -78,7 +89,7 @@ image, 1 other failures, 2 bad command line.`, stderr)
 		if d.Match {
 			verdict = "MATCH"
 		}
-		fmt.Fprintf(stdout, "%s  score %.4f  threshold %.4f (%s, %s)\n", verdict, d.Score, d.Threshold.Score, d.Threshold.Version, eng.Model())
+		fmt.Fprintf(stdout, "%s  score %.4f  threshold %.4f (%s, %s)\n", verdict, d.Score, d.Threshold, d.PolicyVersion, eng.Model())
 		fmt.Fprintf(stdout, "A: %s\nB: %s\n", probes[0].Quality, probes[1].Quality)
 	}
 	if !d.Match {

@@ -14,6 +14,7 @@ import (
 	"vidid/audit"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
@@ -33,7 +34,7 @@ func TestHandoverAfterApproval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions, err := session.NewPG(pool, session.Config{ModerationBand: 0.05, Logger: slog.New(slog.DiscardHandler)}, al)
+	sessions, err := session.NewPG(pool, session.Config{Logger: slog.New(slog.DiscardHandler)}, al)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestHandoverAfterApproval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sessions.FinishAttempt(ctx, a.ID, session.Result{Outcome: session.OutcomeNoMatch, MatchScore: 0.69, Threshold: 0.705,
+	if _, err := sessions.FinishAttempt(ctx, a.ID, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteModerate, MatchScore: 0.69, Threshold: 0.705,
 		LivenessScore: 0.93, Model: "faceplugin-fr_feature@test", ThresholdVersion: "lfw-test"}); err != nil {
 		t.Fatal(err)
 	}

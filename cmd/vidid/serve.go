@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -18,6 +19,7 @@ import (
 	"vidid/assertion"
 	"vidid/capture"
 	"vidid/moderation"
+	"vidid/policy"
 	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
@@ -45,10 +47,8 @@ type serveFlags struct {
 	keyMaxAge                          time.Duration
 	evidenceRetention                  time.Duration
 	analysisFPS                        float64
-	livenessThreshold                  float64
 	secrets                            string
 	createSecrets                      bool
-	moderationBand                     float64
 	moderationClaim                    time.Duration
 	moderationHolidays                 string
 	moderationZone                     string
@@ -60,13 +60,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 Serves vidid: the relying-party API (/v1/sessions, /v1/verify), the
 applicant's capture page (/capture/{token}) with WebRTC signalling, the
 JWKS of the assertion keys (/.well-known/jwks.json), health (/healthz),
-readiness (/readyz: database reachable and models loaded), Prometheus
+readiness (/readyz: database reachable, models loaded, a valid decision
+policy in force), Prometheus
 metrics (/metrics), the OpenAPI document (/openapi.json) and the moderator
 UI (/moderation: the queue of sessions a person must decide within one
 working day; accounts are made with 'vidid moderator add').
 
 On start it applies pending database migrations and loads and verifies the
-models; a missing or corrupt model is a start-up error.
+models; a missing or corrupt model is a start-up error. Every verdict comes
+from the active decision policy in the database (see 'vidid policy'; an
+empty database is seeded with the built-in one); --threshold,
+--moderation-band and --passive-liveness-threshold override single fields
+of it and yield a derived version, which is logged, stored and named by
+every attempt. An activation made with 'vidid policy activate' is picked up
+within 30 s.
 
 With --demo it also serves a demo relying-party page at / that opens
 sessions for the seeded demo register, using a demo API client it creates.
@@ -75,8 +82,10 @@ Signals: SIGINT/SIGTERM shut down gracefully (running attempts are recorded
 as aborted).`, stderr)
 	var sf serveFlags
 	var ef engineFlags
+	var pf policyFlags
 	var db dbFlags
 	ef.add(fs)
+	pf.add(fs, false)
 	db.add(fs)
 	fs.StringVar(&sf.addr, "addr", envOr("VIDID_ADDR", "127.0.0.1:8080"), "listen `address` (env VIDID_ADDR)")
 	fs.StringVar(&sf.publicURL, "public-url", envOr("VIDID_PUBLIC_URL", ""), "URL browsers use to reach this server (default http://ADDR)")
@@ -101,10 +110,8 @@ as aborted).`, stderr)
 	fs.DurationVar(&sf.evidenceRetention, "evidence-retention", 30*24*time.Hour, "how long the best frames of an attempt are kept for moderators before deletion")
 	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
-	fs.Float64Var(&sf.livenessThreshold, "passive-liveness-threshold", 0.1, "mean passive p(live) over the kept frames an attempt needs (negative disables; provisional, see docs/liveness.md)")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
-	fs.Float64Var(&sf.moderationBand, "moderation-band", -1, "a no_match within this many score units under the threshold goes to a moderator instead of counting as a failure (0 = off; default: the threshold set's moderation_band for the embedder, 0.05 built in)")
 	fs.DurationVar(&sf.moderationClaim, "moderation-claim", 30*time.Minute, "how long opening a case reserves it for one moderator")
 	fs.StringVar(&sf.moderationFourEyes, "moderation-four-eyes", moderation.WhyRepeatedLockouts, "comma-separated `kinds` of case an approval of which needs two moderators (near_threshold, register_photo, repeated_lockouts, other; empty: none)")
 	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
@@ -138,9 +145,13 @@ as aborted).`, stderr)
 		return err
 	}
 	defer eng.Close()
-	log.Info("models loaded", "embedder", eng.Model(), "threshold", eng.Threshold().Score, "threshold_version", eng.Threshold().Version)
+	log.Info("models loaded", "embedder", eng.Model())
 
 	auditLog, err := openAuditLog(sf.secrets, sf.createSecrets)
+	if err != nil {
+		return err
+	}
+	policies, err := openPolicies(ctx, pool, auditLog, eng.Model(), pf.overrides(passiveCue), log)
 	if err != nil {
 		return err
 	}
@@ -150,16 +161,12 @@ as aborted).`, stderr)
 	}
 	verifier := verify.New(regPG, eng, log)
 	clients := rp.NewClients(pool)
-	if sf.moderationBand < 0 {
-		sf.moderationBand = eng.Threshold().ModerationBand
-	}
-	log.Info("moderation band", "band", sf.moderationBand, "threshold_version", eng.Threshold().Version)
 	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout,
-		ModerationBand: sf.moderationBand, Logger: log, Registerer: reg}, auditLog)
+		Logger: log, Registerer: reg}, auditLog)
 	if err != nil {
 		return err
 	}
-	deps := api.Deps{Verifier: verifier, Clients: clientAuth{clients}, Sessions: sessions, Register: regPG}
+	deps := api.Deps{Verifier: verifier, Policies: policies, Clients: clientAuth{clients}, Sessions: sessions, Register: regPG}
 	disp, err := rp.NewDispatcher(pool, rp.DispatcherConfig{Logger: log, Registerer: reg})
 	if err != nil {
 		return err
@@ -196,10 +203,10 @@ as aborted).`, stderr)
 	}
 	deps.JWKS = keys.JWKS
 	go every(ctx, 10*time.Minute, maintainKeys(log, keys, sf.keyMaxAge))
-	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: assertion.Checks{Passive: sf.livenessThreshold >= 0},
+	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: checksOf(policies),
 		sessions: sessions, citizens: regPG}
 	deps.Handover = issuer
-	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, verifier, issuer, ef.models, log, reg, &deps)
+	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, policies, verifier, issuer, ef.models, log, reg, &deps)
 	if err != nil {
 		return err
 	}
@@ -223,6 +230,7 @@ as aborted).`, stderr)
 
 	checks := []api.Check{
 		{Name: "database", Func: func(ctx context.Context) error { return pool.Ping(ctx) }},
+		{Name: "policy", Func: policies.Check},
 		{Name: "models", Func: func(ctx context.Context) error {
 			if eng.Pipeline == nil {
 				return errors.New("not loaded")
@@ -313,4 +321,47 @@ func maintainKeys(log *slog.Logger, keys *assertion.PGKeys, maxAge time.Duration
 			log.Info("retired assertion keys pruned", "n", n)
 		}
 	}
+}
+
+// openPolicies seeds the built-in decision policy into an empty database
+// and loads the active one with this process's overrides; it keeps it
+// fresh every 30 s (an operator's activation reaches every replica).
+func openPolicies(ctx context.Context, pool *pgxpool.Pool, a policy.Auditor, model string, ovs []policy.Override, log *slog.Logger) (*policy.Holder, error) {
+	st := policy.NewStore(pool, a)
+	if seeded, err := st.Seed(ctx, policy.Builtin(), "vidid serve (seed)"); err != nil {
+		return nil, fmt.Errorf("seed decision policy: %w", err)
+	} else if seeded {
+		log.Info("decision policy seeded", "version", policy.Builtin().Version)
+	}
+	h := policy.NewHolder(st, model, ovs, log)
+	if err := h.Reload(ctx); err != nil {
+		// Serve anyway: /readyz reports it and attempts end as errors
+		// until a valid policy is activated.
+		log.Error("no valid decision policy in force", "err", err)
+	}
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := h.Reload(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("reload decision policy", "err", err)
+				}
+			}
+		}
+	}()
+	return h, nil
+}
+
+// checksOf says which liveness checks the policy in force enforces, for
+// the assertion.
+func checksOf(h *policy.Holder) assertion.Checks {
+	p, err := h.Current()
+	if err != nil {
+		return assertion.Checks{}
+	}
+	return assertion.Checks{Passive: p.Cue(passiveCue).Mode == policy.Enforce}
 }

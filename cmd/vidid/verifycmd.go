@@ -28,8 +28,10 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 	iin := fs.String("iin", "", "the citizen's 12-digit IIN (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object (score, match, threshold, quality)")
 	var ef engineFlags
+	var pf policyFlags
 	var db dbFlags
 	ef.add(fs)
+	pf.add(fs, true)
 	db.add(fs)
 	var sec secretFlags
 	sec.add(fs)
@@ -70,12 +72,19 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 		}
 		return err
 	}
-	d := res.Decision
+	pol, err := pf.offline(res.Model)
+	if err != nil {
+		return err
+	}
+	d, err := pol.Match(res.Model, res.Score)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{
-			"score": d.Score, "match": d.Match, "threshold": d.Threshold.Score, "threshold_version": d.Threshold.Version,
+			"score": d.Score, "match": d.Match, "threshold": d.Threshold, "threshold_version": d.PolicyVersion,
 			"model": res.Model, "quality": res.Probe, "iin": register.MaskIIN(*iin),
 		}); err != nil {
 			return err
@@ -86,7 +95,7 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 			verdict = "MATCH"
 		}
 		fmt.Fprintf(stdout, "%s  %s %s  score %.4f  threshold %.4f (%s, %s)\nselfie: %s\n", verdict,
-			res.Citizen.GivenName, res.Citizen.Surname, d.Score, d.Threshold.Score, d.Threshold.Version, res.Model, res.Probe)
+			res.Citizen.GivenName, res.Citizen.Surname, d.Score, d.Threshold, d.PolicyVersion, res.Model, res.Probe)
 	}
 	if !d.Match {
 		return exitError{3, errSilent}

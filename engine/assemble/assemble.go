@@ -33,14 +33,9 @@ type Config struct {
 	// Threads is OpenCV's thread count (0 = OpenCV's default).
 	Threads int
 	// DetectorScore is the detector's minimum face probability (0 = default 0.65).
-	DetectorScore float32
-	// Thresholds holds the per-model thresholds (LoadThresholds("") = defaults).
-	Thresholds ThresholdSet
-	// ThresholdOverride, when in (0,1), replaces the set's threshold for
-	// the chosen embedder (version "override").
-	ThresholdOverride float64
-	Quality           engine.QualityConfig
-	ReferenceQuality  engine.QualityConfig
+	DetectorScore    float32
+	Quality          engine.QualityConfig
+	ReferenceQuality engine.QualityConfig
 }
 
 // Engine is an assembled pipeline and the native resources behind it.
@@ -97,19 +92,11 @@ func Open(cfg Config, reg prometheus.Registerer) (_ *Engine, err error) {
 	default:
 		return nil, fmt.Errorf("unknown embedder %q (want %s or %s)", cfg.Embedder, EmbedderONNX, EmbedderDlib)
 	}
-	th, err := cfg.Thresholds.For(emb.Model())
-	if cfg.ThresholdOverride > 0 && cfg.ThresholdOverride < 1 {
-		// The set's same-person bar still applies (0 when the set has none).
-		th, err = engine.Threshold{Model: emb.Model(), Score: cfg.ThresholdOverride, Version: "override", SamePerson: th.SamePerson}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var opts []engine.Option
 	if reg != nil {
 		opts = append(opts, engine.WithRegisterer(reg))
 	}
-	p, err := engine.New(engine.Config{Quality: cfg.Quality, ReferenceQuality: cfg.ReferenceQuality, Threshold: th}, det, lm, emb, opts...)
+	p, err := engine.New(engine.Config{Quality: cfg.Quality, ReferenceQuality: cfg.ReferenceQuality}, det, lm, emb, opts...)
 	if err != nil {
 		return nil, err
 	}

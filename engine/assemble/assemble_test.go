@@ -12,15 +12,12 @@ import (
 	"vidid/engine"
 	"vidid/internal/testenv"
 	"vidid/models"
+	"vidid/policy"
 )
 
 func open(t *testing.T, embedder string) *Engine {
 	t.Helper()
-	ts, err := LoadThresholds("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(Config{ModelRoot: testenv.ModelRoot(t), Embedder: embedder, Thresholds: ts, Threads: 1}, nil)
+	e, err := Open(Config{ModelRoot: testenv.ModelRoot(t), Embedder: embedder, Threads: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +29,7 @@ func open(t *testing.T, embedder string) *Engine {
 // embedder with the configured threshold on the public LFW DevTrain pairs:
 // at least 95% of same-person pairs accepted, at most 1% of
 // different-person pairs. (The threshold comes from LFW View 2 figures,
-// not from these pairs; see thresholds.json.)
+// not from these pairs; see the built-in decision policy, policy/builtin.json.)
 func TestDefaultEmbedderAccuracy(t *testing.T) {
 	data := testenv.DataDir(t)
 	e := open(t, "")
@@ -55,12 +52,16 @@ func TestDefaultEmbedderAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := e.Threshold()
-	p := res.Scores.At(th.Score)
+	pol := policy.Builtin()
+	th, err := pol.Model(e.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Scores.At(th.Match)
 	eer, eerT, _ := res.Scores.EER()
 	auc, _ := res.Scores.AUC()
 	t.Logf("%s on %d pairs (%d genuine, %d impostor; %d images without a face): threshold %.4f (%s): TAR %.2f%% FMR %.2f%%; EER %.2f%% at %.4f; AUC %.4f",
-		e.Model(), res.Pairs, len(res.Scores.Genuine), len(res.Scores.Impostor), len(res.Failed), th.Score, th.Version,
+		e.Model(), res.Pairs, len(res.Scores.Genuine), len(res.Scores.Impostor), len(res.Failed), th.Match, pol.Version,
 		100*(1-p.FNMR), 100*p.FMR, 100*eer, eerT, auc)
 	for _, th := range []float64{0.62, 0.64, 0.65, 0.66, 0.667, 0.68, 0.69, 0.705} {
 		q := res.Scores.At(th)
@@ -143,8 +144,7 @@ func TestCorruptModelIsAnError(t *testing.T) {
 	if err := os.WriteFile(det, b[:len(b)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ts, _ := LoadThresholds("")
-	_, err := Open(Config{ModelRoot: bad, Thresholds: ts}, nil)
+	_, err := Open(Config{ModelRoot: bad}, nil)
 	if !errors.Is(err, models.ErrModel) {
 		t.Fatalf("Open with a truncated detector: %v, want models.ErrModel", err)
 	}

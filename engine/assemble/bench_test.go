@@ -25,8 +25,7 @@ func frame640(b *testing.B) engine.Frame {
 
 func openB(b *testing.B, embedder string) *Engine {
 	b.Helper()
-	ts, _ := LoadThresholds("")
-	e, err := Open(Config{ModelRoot: testenv.ModelRoot(b), Embedder: embedder, Thresholds: ts, Threads: 1}, nil)
+	e, err := Open(Config{ModelRoot: testenv.ModelRoot(b), Embedder: embedder, Threads: 1}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

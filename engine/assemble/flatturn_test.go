@@ -21,11 +21,7 @@ import (
 // turned by 15° or more does reach the bar (the e2e prompts).
 func TestFlatPhotoTurnedIsNotAHeadTurn(t *testing.T) {
 	data := testenv.DataDir(t)
-	ts, err := LoadThresholds("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(Config{ModelRoot: testenv.ModelRoot(t), Thresholds: ts}, nil)
+	e, err := Open(Config{ModelRoot: testenv.ModelRoot(t)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

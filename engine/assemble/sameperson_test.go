@@ -9,6 +9,7 @@ import (
 
 	"vidid/engine"
 	"vidid/internal/testenv"
+	"vidid/policy"
 )
 
 // The same_person bar of the default embedder against capture-like
@@ -17,26 +18,26 @@ import (
 // frames, and every other near-frontal frame (|yaw|+|pitch| <= 15°, the
 // most frontal face seen during a prompt) must clear the bar against its
 // closest kept frame, while no frame of another person may. The bar comes
-// from the model's LFW View 2 EER point (thresholds.json), not from these
+// from the model's LFW View 2 EER point (policy/builtin.json), not from these
 // frames; this checks it on capture-like data.
 func TestSamePersonBar(t *testing.T) {
 	data := testenv.DataDir(t)
-	ts, err := LoadThresholds("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// dlib has no same_person: at its EER point one frame of another person
 	// scored 0.698 against a bar of 0.6885 here (docs/liveness.md).
 	for _, emb := range []string{EmbedderONNX} {
 		t.Run(emb, func(t *testing.T) {
-			e, err := Open(Config{ModelRoot: testenv.ModelRoot(t), Embedder: emb, Thresholds: ts}, nil)
+			e, err := Open(Config{ModelRoot: testenv.ModelRoot(t), Embedder: emb}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer e.Close()
-			bar := e.Threshold().SamePerson
-			if !(bar > 0 && bar < e.Threshold().Score) {
-				t.Fatalf("same_person %v: want it set, below the match threshold %v", bar, e.Threshold().Score)
+			mp, err := policy.Builtin().Model(e.Model())
+			if err != nil {
+				t.Fatal(err)
+			}
+			bar := mp.SamePerson
+			if !(bar > 0 && bar < mp.Match) {
+				t.Fatalf("same_person %v: want it set, below the match threshold %v", bar, mp.Match)
 			}
 			type face struct {
 				emb engine.Embedding
