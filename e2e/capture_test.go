@@ -96,6 +96,7 @@ func TestCaptureMatch(t *testing.T) {
 	if outcome != "match" {
 		t.Fatalf("attempt outcome %q (%s), want match; guidance %q", outcome, reason, guidance(ctx))
 	}
+	sameVerdict(t, sys.db)
 	if !waitFor(t, ctx, `document.getElementById('next-form') && document.getElementById('next-form').action.includes('/enroll')
 		&& !!document.querySelector('#next-form input[name=assertion]')`, 10*time.Second) {
 		t.Fatalf("the page did not prepare the CA hand-over; it says %q", text(ctx, "#message"))
@@ -134,6 +135,7 @@ func TestCaptureNoFace(t *testing.T) {
 	if outcome != "timeout" || reason != "no_face" {
 		t.Fatalf("attempt %s/%s, want timeout/no_face", outcome, reason)
 	}
+	sameVerdict(t, sys.db)
 	if !waitFor(t, ctx, `document.getElementById('retry') && !document.getElementById('retry').hidden`, 10*time.Second) {
 		t.Fatalf("no 'try again' after the failed attempt; page: %q", text(ctx, "#message"))
 	}
@@ -163,6 +165,9 @@ func TestCaptureZoomedRecordingRefused(t *testing.T) {
 	outcome, reason := waitAttempt(t, sys.db, 90*time.Second)
 	if outcome != "liveness_failed" || reason != "liveness_failed" {
 		t.Fatalf("attempt %s/%s, want liveness_failed", outcome, reason)
+	}
+	if v := sameVerdict(t, sys.db); v.DecidedBy != "cue:fr_liveness" {
+		t.Fatalf("decided by %s, want the passive cue", v.DecidedBy)
 	}
 	if !waitFor(t, ctx, `!document.getElementById('retry').hidden`, 10*time.Second) {
 		t.Fatalf("no 'try again'; page: %q", text(ctx, "#message"))
@@ -199,6 +204,7 @@ func TestCaptureWithChallenges(t *testing.T) {
 	if outcome != "match" {
 		t.Fatalf("attempt outcome %q (%s), want match", outcome, reason)
 	}
+	sameVerdict(t, sys.db)
 	if len(prompts) == 0 {
 		t.Error("the page showed no prompt")
 	}
