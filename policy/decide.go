@@ -78,6 +78,11 @@ type Measurements struct {
 	// Escalated: the session requires a person after repeated lockouts
 	// of this IIN (session.RequiresModeration).
 	Escalated bool `json:"escalated,omitempty"`
+	// Handover: a fresh capture after a moderator's approval, before the
+	// assertion is handed over. ApprovedScores are its best frames'
+	// scores against the frames the moderator approved.
+	Handover       bool      `json:"handover,omitempty"`
+	ApprovedScores []float64 `json:"approved_scores,omitempty"`
 }
 
 // Verdict is the one decision about an attempt.
@@ -147,6 +152,9 @@ func (p *Policy) Decide(m Measurements) Verdict {
 	if mp.SamePerson > 0 && m.SamePerson != nil && *m.SamePerson < mp.SamePerson {
 		return fail(reason.OutcomeLivenessFailed, reason.FaceChanged, "same_person")
 	}
+	if m.Handover {
+		return p.decideHandover(m, mp, v)
+	}
 	switch m.Register {
 	case RegisterMissing, RegisterUnusable:
 		r := reason.RegisterPhotoMissing
@@ -170,6 +178,36 @@ func (p *Policy) Decide(m Measurements) Verdict {
 	default:
 		return fail(reason.OutcomeNoMatch, reason.NoMatch, "match")
 	}
+	return v
+}
+
+// decideHandover judges the fresh capture that must follow a moderator's
+// approval before the assertion is handed over: a live capture (checked
+// above) of the person the moderator approved, that is, the median score
+// against the approved frames reaches the match threshold; and, where the
+// register photo is usable, a median score against it no lower than the
+// band's floor (what the moderator saw). Anything else is a counted
+// no-match: the link alone, or another person with it, gets nothing. No
+// route leads to a moderator again.
+func (p *Policy) decideHandover(m Measurements, mp Model, v Verdict) Verdict {
+	v.Outcome, v.Reason, v.Route = reason.OutcomeNoMatch, reason.NoMatch, RouteCount
+	if len(m.ApprovedScores) < p.Frames.MinMatch {
+		v.Outcome, v.Reason, v.Route, v.DecidedBy = reason.OutcomeError, "", RouteNone,
+			fmt.Sprintf("frames: %d compared with the approved frames, policy needs %d", len(m.ApprovedScores), p.Frames.MinMatch)
+		return v
+	}
+	v.MatchScore = median(m.ApprovedScores)
+	if v.MatchScore < mp.Match {
+		v.DecidedBy = "handover:approved_frames"
+		return v
+	}
+	if m.Register == RegisterOK {
+		if len(m.MatchScores) < p.Frames.MinMatch || median(m.MatchScores) < mp.Match-mp.ModerationBand {
+			v.DecidedBy = "handover:register"
+			return v
+		}
+	}
+	v.Outcome, v.Reason, v.Route, v.DecidedBy = reason.OutcomeMatch, "", RouteIssue, "handover"
 	return v
 }
 
@@ -200,7 +238,7 @@ func (p *Policy) failedCue(m Measurements, injection bool) (string, Cue, bool) {
 // NaN, unknown outcomes or reasons.
 func (m Measurements) validate() error {
 	unit := func(x float64) bool { return x >= 0 && x <= 1 && !math.IsNaN(x) }
-	for _, s := range m.MatchScores {
+	for _, s := range append(slices.Clone(m.MatchScores), m.ApprovedScores...) {
 		if !unit(s) {
 			return fmt.Errorf("match score %v", s)
 		}

@@ -111,6 +111,22 @@ func TestDecide(t *testing.T) {
 			want{reason.OutcomeMatch, "", RouteModerate, WhyRepeatedLockouts, "escalation"}},
 		{"escalated no-match still counts", func(m *Measurements) { m.Escalated, m.MatchScores = true, []float64{0.3, 0.3, 0.3} },
 			want{reason.OutcomeNoMatch, reason.NoMatch, RouteCount, "", "match"}},
+		{"hand-over: the approved person, live", func(m *Measurements) { handover(m, 0.9, 0.67) },
+			want{reason.OutcomeMatch, "", RouteIssue, "", "handover"}},
+		{"hand-over: register photo unusable, approved frames decide", func(m *Measurements) {
+			handover(m, 0.9, 0)
+			m.Register, m.MatchScores = RegisterUnusable, nil
+		}, want{reason.OutcomeMatch, "", RouteIssue, "", "handover"}},
+		{"hand-over: another person with the link", func(m *Measurements) { handover(m, 0.55, 0.52) },
+			want{reason.OutcomeNoMatch, reason.NoMatch, RouteCount, "", "handover:approved_frames"}},
+		{"hand-over: like the approved frames but far from the register photo", func(m *Measurements) { handover(m, 0.9, 0.5) },
+			want{reason.OutcomeNoMatch, reason.NoMatch, RouteCount, "", "handover:register"}},
+		{"hand-over: a replay of the approved person is still refused", func(m *Measurements) {
+			handover(m, 0.95, 0.8)
+			m.Cues["passive"] = CueResult{Score: 0.1, Measured: true}
+		}, want{reason.OutcomeLivenessFailed, reason.LivenessFailed, RouteCount, "", "cue:passive"}},
+		{"hand-over: never back to a moderator", func(m *Measurements) { handover(m, 0.68, 0.68) },
+			want{reason.OutcomeNoMatch, reason.NoMatch, RouteCount, "", "handover:approved_frames"}},
 		{"too few matched frames", func(m *Measurements) { m.MatchScores = []float64{0.9} },
 			want{reason.OutcomeError, "", RouteNone, "", "frames"}},
 		{"unknown model", func(m *Measurements) { m.Model = "other@1" },
@@ -126,8 +142,11 @@ func TestDecide(t *testing.T) {
 			tc.edit(&m)
 			v := p.Decide(m)
 			got := want{v.Outcome, v.Reason, v.Route, v.Why, v.DecidedBy}
-			if i := strings.IndexByte(got.by, ':'); i > 0 && !strings.HasPrefix(got.by, "cue:") {
-				got.by = got.by[:i]
+			// Errors carry their detail after the colon.
+			for _, p := range []string{"invalid:", "model:", "frames:"} {
+				if strings.HasPrefix(got.by, p) {
+					got.by = strings.TrimSuffix(p, ":")
+				}
 			}
 			if got != tc.want {
 				t.Fatalf("verdict %+v, want %+v", got, tc.want)
@@ -137,6 +156,14 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// handover makes m the fresh capture after an approval, scoring approved
+// against the approved frames and register against the register photo.
+func handover(m *Measurements, approved, register float64) {
+	m.Handover = true
+	m.ApprovedScores = []float64{approved, approved, approved}
+	m.MatchScores = []float64{register, register, register}
 }
 
 func TestDecideMedianAndThresholdReported(t *testing.T) {
