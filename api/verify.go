@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"vidid/engine"
-	"vidid/register"
+	"vidid/idnum"
 )
 
 const clientKey = "vidid.client"
@@ -53,7 +53,7 @@ func (s *Server) verifyImage(c echo.Context) error {
 	if iin == "" {
 		iin = c.QueryParam("iin")
 	}
-	if err := register.ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return err
 	}
 	var data []byte
@@ -96,6 +96,6 @@ func (s *Server) verifyImage(c echo.Context) error {
 	return c.JSON(http.StatusOK, verifyResponse{
 		Match: res.Decision.Match, Score: res.Decision.Score,
 		Threshold: res.Decision.Threshold.Score, ThresholdVersion: res.Decision.Threshold.Version,
-		Model: res.Model, Quality: res.Probe, IIN: register.MaskIIN(iin),
+		Model: res.Model, Quality: res.Probe, IIN: idnum.MaskIIN(iin),
 	})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/audit"
-	"vidid/register"
+	"vidid/idnum"
 	"vidid/rp"
 
 	"vidid/internal/ids"
@@ -155,7 +155,7 @@ func (p *PG) Detail(ctx context.Context, id string) (Detail, error) {
 		return Detail{}, err
 	}
 	d := Detail{
-		ID: s.ID, ClientID: s.ClientID, IINMasked: register.MaskIIN(s.IIN), State: s.State,
+		ID: s.ID, ClientID: s.ClientID, IINMasked: idnum.MaskIIN(s.IIN), State: s.State,
 		RequiresModeration: s.RequiresModeration, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
 		AttemptsStarted: s.AttemptsStarted, FailedAttempts: s.FailedAttempts, AttemptsLeft: s.AttemptsLeft,
 		ConsentAccepted: s.ConsentAccepted, Attempts: []AttemptSummary{},
@@ -206,5 +206,5 @@ func (p *PG) subjectOf(ctx context.Context, where string, arg any) (id, iin stri
 func (s Session) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("id", s.ID), slog.String("client_id", s.ClientID),
-		slog.String("iin", register.MaskIIN(s.IIN)), slog.String("state", string(s.State)))
+		slog.String("iin", idnum.MaskIIN(s.IIN)), slog.String("state", string(s.State)))
 }
