@@ -17,22 +17,6 @@ import (
 	"vidid/internal/ids"
 )
 
-// Store is the session service the API and the capture pipeline call.
-type Store interface {
-	Create(ctx context.Context, req CreateRequest) (Session, string, error)
-	ByToken(ctx context.Context, token string) (Session, error)
-	Get(ctx context.Context, id string) (Session, error)
-	Detail(ctx context.Context, id string) (Detail, error)
-	RecordConsent(ctx context.Context, token, lang string, accepted bool) error
-	StartAttempt(ctx context.Context, sessionID string) (Attempt, error)
-	FinishAttempt(ctx context.Context, attemptID string, r Result) (Session, error)
-	Cancel(ctx context.Context, sessionID string) (Session, error)
-	Decide(ctx context.Context, sessionID string, approved bool, moderatorID, note string) (Session, error)
-	Expire(ctx context.Context) (int, error)
-}
-
-var _ Store = (*PG)(nil)
-
 // CreateRequest opens a verification session.
 type CreateRequest struct {
 	// ClientID is the authenticated relying party.
@@ -50,7 +34,8 @@ type CreateRequest struct {
 // CallbackEvent is the event type of every session callback.
 const CallbackEvent = "session.decided"
 
-// PG is the Postgres-backed Store.
+// PG is the Postgres-backed session service the API and the capture
+// pipeline call (each declares the few methods it uses).
 type PG struct {
 	pool  *pgxpool.Pool
 	cfg   Config
