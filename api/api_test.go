@@ -22,6 +22,7 @@ import (
 
 	"vidid/api"
 	"vidid/engine/assemble"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/policy"
@@ -66,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iin, err := register.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 1)
+	iin, err := idnum.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestVerifyEndpoint(t *testing.T) {
 	same := f.file(t, "faces/lfw-Anthony_Fauci/2.jpg")
 	other := f.file(t, "faces/lfw-Benjamin_Netanyahu/1.jpg")
 	two := f.file(t, "spoof/multi-face/s09-zubair-frames/s09-zubair-fake-01.jpg")
-	unknown, _ := register.GenerateIIN(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), false, 7)
+	unknown, _ := idnum.GenerateIIN(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), false, 7)
 	badSum := f.iin[:11] + string('0'+(f.iin[11]-'0'+1)%10)
 	tests := []struct {
 		name   string

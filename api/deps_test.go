@@ -10,8 +10,9 @@ import (
 	"vidid/internal/testenv"
 )
 
-// TestOnlyAPIImportsEcho: the HTTP framework stays in api/ (the CA server
-// uses net/http), so the domain packages never depend on it.
+// TestOnlyAPIImportsEcho: the HTTP framework stays in api/ (the CA's own
+// server, ca/server, uses net/http), so the domain packages never depend on
+// it.
 func TestOnlyAPIImportsEcho(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")

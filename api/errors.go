@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"vidid/engine"
+	"vidid/idnum"
 	"vidid/register"
 	"vidid/verify"
 )
@@ -54,7 +55,7 @@ type errorMapping struct {
 }
 
 var baseMappings = []errorMapping{
-	{register.ErrInvalidIIN, http.StatusBadRequest, "invalid_iin", "The IIN is not a valid 12-digit individual identification number."},
+	{idnum.ErrInvalidIIN, http.StatusBadRequest, "invalid_iin", "The IIN is not a valid 12-digit individual identification number."},
 	{register.ErrNotFound, http.StatusNotFound, "unknown_iin", "No citizen with this IIN is in the population register."},
 	{verify.ErrReferenceMissing, http.StatusUnprocessableEntity, "register_photo_missing", "The register has no photo for this IIN."},
 	{verify.ErrReferenceUnusable, http.StatusUnprocessableEntity, "register_photo_unusable", "The register photo has no single usable face; a moderator must decide."},

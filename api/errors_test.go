@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"vidid/engine"
-	"vidid/register"
+	"vidid/idnum"
 	"vidid/session"
 )
 
@@ -26,7 +26,7 @@ func TestToError(t *testing.T) {
 		{"closed", session.ErrSessionClosed, http.StatusGone, "closed", false},
 		{"busy", session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", false},
 		{"consent", session.ErrConsentRequired, http.StatusForbidden, "consent_required", false},
-		{"iin", fmt.Errorf("x: %w", register.ErrInvalidIIN), http.StatusBadRequest, "invalid_iin", false},
+		{"iin", fmt.Errorf("x: %w", idnum.ErrInvalidIIN), http.StatusBadRequest, "invalid_iin", false},
 		{"two faces", fmt.Errorf("probe: %w", engine.ErrMultipleFaces), http.StatusUnprocessableEntity, "multiple_faces", false},
 		{"public", fmt.Errorf("answer: %w", NewError(415, "unsupported_codec", "Only VP8", errors.New("h264"))), 415, "unsupported_codec", false},
 		{"unknown", errors.New("disk on fire"), http.StatusInternalServerError, "internal", false},

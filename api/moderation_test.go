@@ -21,6 +21,7 @@ import (
 	"vidid/api"
 	"vidid/audit"
 	"vidid/evidence"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/moderation"
@@ -65,7 +66,7 @@ func TestModeratorUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iin, _ := register.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 7)
+	iin, _ := idnum.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 7)
 	if err := reg.Put(ctx, register.Citizen{IIN: iin, Surname: "Fauci", GivenName: "Anthony", Photo: photo}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestModeratorUI(t *testing.T) {
 	expect(resp, body, http.StatusOK, `lang="en"`)
 
 	resp, body = do("GET", "/moderation", nil, nil)
-	expect(resp, body, http.StatusOK, "Alice Moderator", `id="stat-cases">1<`, "Just under the match threshold", "0.680", register.MaskIIN(iin), `href="`+casePath+`"`)
+	expect(resp, body, http.StatusOK, "Alice Moderator", `id="stat-cases">1<`, "Just under the match threshold", "0.680", idnum.MaskIIN(iin), `href="`+casePath+`"`)
 	if resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") ||
 		resp.Header.Get("Referrer-Policy") != "same-origin" {
 		t.Errorf("queue headers: %v", resp.Header)

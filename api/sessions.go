@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"vidid/capture"
-	"vidid/register"
+	"vidid/idnum"
 	"vidid/session"
 )
 
@@ -116,7 +116,7 @@ func (s *Server) createSession(c echo.Context) error {
 
 // createChecked opens a session after checking the IIN is in the register.
 func (s *Server) createChecked(ctx context.Context, req session.CreateRequest) (session.Session, string, error) {
-	if err := register.ValidateIIN(req.IIN); err != nil {
+	if err := idnum.ValidateIIN(req.IIN); err != nil {
 		return session.Session{}, "", err
 	}
 	if s.deps.Register != nil {

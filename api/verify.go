@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"vidid/engine"
-	"vidid/register"
+	"vidid/idnum"
 )
 
 const clientKey = "vidid.client"
@@ -54,7 +54,7 @@ func (s *Server) verifyImage(c echo.Context) error {
 	if iin == "" {
 		iin = c.QueryParam("iin")
 	}
-	if err := register.ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return err
 	}
 	var data []byte
@@ -104,6 +104,6 @@ func (s *Server) verifyImage(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, verifyResponse{
 		Match: d.Match, Score: d.Score, Threshold: d.Threshold, ThresholdVersion: d.PolicyVersion,
-		Model: res.Model, Quality: res.Probe, IIN: register.MaskIIN(iin),
+		Model: res.Model, Quality: res.Probe, IIN: idnum.MaskIIN(iin),
 	})
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"vidid/register"
+	"vidid/idnum"
 )
 
 // Fixed values of the assertion format.
@@ -315,7 +315,7 @@ func (c *Claims) checkIssuable() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidClaims}, args...)...)
 	}
-	if err := register.ValidateIIN(c.Person.IIN); err != nil {
+	if err := idnum.ValidateIIN(c.Person.IIN); err != nil {
 		return bad("person: %v", err)
 	}
 	if c.Subject != c.Person.IIN {

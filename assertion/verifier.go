@@ -12,7 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"vidid/register"
+	"vidid/idnum"
 )
 
 // MaxTokenBytes bounds the size of a token the verifier will parse.
@@ -361,7 +361,7 @@ func RequireTrustFramework(tf string) Validator {
 // from verified_claims.claims.iin.
 func RequireSubjectIIN() Validator {
 	return ValidatorFunc(func(c *Claims) error {
-		if err := register.ValidateIIN(c.Subject); err != nil {
+		if err := idnum.ValidateIIN(c.Subject); err != nil {
 			return fmt.Errorf("%w: sub: %w", ErrPolicy, err)
 		}
 		if c.Person.IIN != c.Subject {

@@ -27,7 +27,7 @@ import (
 
 	"vidid/assertion"
 	"vidid/audit"
-	"vidid/register"
+	"vidid/idnum"
 )
 
 // Defaults.
@@ -307,7 +307,7 @@ func Subject(p assertion.Person) pkix.Name {
 // sign issues the end-entity certificate for ver's person and pub.
 func (a *Authority) sign(ver *assertion.Verified, pub crypto.PublicKey) (*x509.Certificate, error) {
 	c := ver.Claims
-	if err := register.ValidateIIN(c.Subject); err != nil || c.Person.IIN != c.Subject {
+	if err := idnum.ValidateIIN(c.Subject); err != nil || c.Person.IIN != c.Subject {
 		return nil, fmt.Errorf("sign: %w: subject is not the person's IIN", assertion.ErrPolicy)
 	}
 	serial, err := randomSerial()
@@ -398,7 +398,7 @@ func (a *Authority) record(ctx context.Context, ver *assertion.Verified, cert *x
 		return fmt.Errorf("record certificate: %w", err)
 	}
 	a.log.InfoContext(ctx, "certificate issued", "ca", a.cfg.ID, "serial", cert.SerialNumber.Text(16),
-		"iin", register.MaskIIN(ver.Claims.Subject), "jti", ver.Claims.ID, "method", string(m),
+		"iin", idnum.MaskIIN(ver.Claims.Subject), "jti", ver.Claims.ID, "method", string(m),
 		"check_method", string(ver.Claims.Method), "session", ver.Claims.SessionID)
 	return nil
 }
@@ -418,7 +418,7 @@ type Issued struct {
 
 // Certificates returns the certificates issued to iin, oldest first.
 func (a *Authority) Certificates(ctx context.Context, iin string) ([]Issued, error) {
-	if err := register.ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return nil, err
 	}
 	rows, err := a.pool.Query(ctx, `SELECT serial, iin, subject, not_before, not_after, assertion_jti, method, pem, issued_at

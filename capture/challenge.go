@@ -5,15 +5,28 @@ import (
 	"math"
 
 	"vidid/engine"
-
+	"vidid/liveness"
 	"vidid/reason"
 )
+
+// prompt returns the liveness check that judges challenge c, or nil for
+// a prompt it does not know (which then times out).
+func (r *Runner) prompt(c ChallengeCode) liveness.Challenge {
+	switch c {
+	case ChallengeTurnLeft:
+		return &liveness.HeadTurn{Left: true, Degrees: r.cfg.TurnDegrees}
+	case ChallengeTurnRight:
+		return &liveness.HeadTurn{Left: false, Degrees: r.cfg.TurnDegrees}
+	case ChallengeBlink:
+		return &liveness.Blink{}
+	}
+	return nil
+}
 
 func (a *attempt) startChallenge() error {
 	a.chStart = a.r.now()
 	a.chFront = nil
-	a.chCentred = false
-	a.eyesClosed = false
+	a.prompt = a.r.prompt(a.queue[a.chIdx])
 	a.lastIssue = "challenge"
 	a.lastCode = ""
 	return a.out.Send(ChallengeMsg{Type: "challenge", Code: a.queue[a.chIdx], Index: a.chIdx + 1, Total: len(a.queue)})
@@ -31,26 +44,7 @@ func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.A
 	if a.r.cfg.MeasureSamePerson && (a.chFront == nil || poseOff(pose) < poseOff(a.chFront.Quality.Pose)) {
 		a.chFront = a.keepCopy(a.chFront, f, an)
 	}
-	if math.Abs(pose.Yaw) < a.r.cfg.TurnDegrees {
-		a.chCentred = true
-	}
-	done := false
-	switch a.queue[a.chIdx] {
-	// A turn counts only as a movement: from a head not turned, seen during
-	// this prompt, to the asked side. A head held turned from the previous
-	// prompt (or a photo of a turned head) does not pass.
-	case ChallengeTurnLeft: // the applicant's left is the image's right
-		done = a.chCentred && pose.Yaw >= a.r.cfg.TurnDegrees
-	case ChallengeTurnRight:
-		done = a.chCentred && pose.Yaw <= -a.r.cfg.TurnDegrees
-	case ChallengeBlink:
-		ear := EyeAspectRatio(an.Main.Landmarks)
-		if ear > 0 && ear < 0.18 {
-			a.eyesClosed = true
-		} else if a.eyesClosed && ear > 0.22 {
-			done = true
-		}
-	}
+	done := a.prompt != nil && a.prompt.Answered(an)
 	if !done {
 		return nil
 	}
@@ -108,21 +102,4 @@ func samePerson(challenge, kept []engine.Embedding) float64 {
 		lowest = min(lowest, best)
 	}
 	return lowest
-}
-
-// EyeAspectRatio is the mean eye aspect ratio (Soukupová & Čech 2016) of
-// the two eyes from 68 iBUG points: about 0.3 open, below 0.2 closed.
-func EyeAspectRatio(p []engine.Point) float64 {
-	if len(p) != 68 {
-		return 0
-	}
-	d := func(a, b engine.Point) float64 { return math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)) }
-	ear := func(e []engine.Point) float64 {
-		w := d(e[0], e[3])
-		if w == 0 {
-			return 0
-		}
-		return (d(e[1], e[5]) + d(e[2], e[4])) / (2 * w)
-	}
-	return (ear(p[36:42]) + ear(p[42:48])) / 2
 }

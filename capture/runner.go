@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"vidid/engine"
+	"vidid/liveness"
 	"vidid/policy"
 	"vidid/reason"
 )
@@ -74,15 +75,14 @@ type attempt struct {
 	lastCode Code
 	lastSent time.Time
 	// challenge state
-	queue      []ChallengeCode
-	chFaces    []engine.Embedding // per passed challenge, its most frontal face
-	chFront    *Frame             // the most frontal face of the current challenge
-	chCentred  bool               // the current challenge saw the head not turned
-	chIdx      int
-	chStart    time.Time
-	eyesClosed bool
-	lastIssue  string
-	lastClip   time.Time
+	queue     []ChallengeCode
+	chFaces   []engine.Embedding // per passed challenge, its most frontal face
+	chFront   *Frame             // the most frontal face of the current challenge
+	prompt    liveness.Challenge // judges the current challenge (nil: never answered)
+	chIdx     int
+	chStart   time.Time
+	lastIssue string
+	lastClip  time.Time
 }
 
 // Run drives one attempt until it has good frames, fails, times out, or the

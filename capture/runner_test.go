@@ -211,28 +211,6 @@ func TestCaptureAbortedWhenPeerGoes(t *testing.T) {
 	}
 }
 
-func TestEyeAspectRatio(t *testing.T) {
-	p := make([]engine.Point, 68)
-	eye := func(off int, x0, open float32) {
-		p[off] = engine.Point{X: x0, Y: 100}
-		p[off+3] = engine.Point{X: x0 + 30, Y: 100}
-		p[off+1] = engine.Point{X: x0 + 10, Y: 100 - open}
-		p[off+2] = engine.Point{X: x0 + 20, Y: 100 - open}
-		p[off+5] = engine.Point{X: x0 + 10, Y: 100 + open}
-		p[off+4] = engine.Point{X: x0 + 20, Y: 100 + open}
-	}
-	eye(36, 0, 5)
-	eye(42, 60, 5)
-	if e := EyeAspectRatio(p); e < 0.3 || e > 0.36 {
-		t.Fatalf("open EAR %v", e)
-	}
-	eye(36, 0, 1)
-	eye(42, 60, 1)
-	if e := EyeAspectRatio(p); e > 0.1 {
-		t.Fatalf("closed EAR %v", e)
-	}
-}
-
 // The person doing the prompts must be the one in the kept frames: the
 // capture measures how alike they are (the policy's same-person bar
 // judges it). The face compared is the most frontal one seen during each

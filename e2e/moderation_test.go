@@ -21,9 +21,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vidid/idnum"
 	"vidid/internal/browsertest"
 	"vidid/internal/testenv"
-	"vidid/register"
 	"vidid/store"
 )
 
@@ -46,7 +46,7 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	born := time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC)
-	iin, err := register.GenerateIIN(born, false, 4242)
+	iin, err := idnum.GenerateIIN(born, false, 4242)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
-	"vidid/register"
 	"vidid/rp"
 	"vidid/session"
 )
@@ -32,7 +32,7 @@ func attempt(t *testing.T, ctx context.Context) (string, *PG, *PG) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iin, _ := register.GenerateIIN(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), true, 5)
+	iin, _ := idnum.GenerateIIN(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), true, 5)
 	ss, tok, err := st.Create(ctx, session.CreateRequest{ClientID: id, IIN: iin, CallbackURL: "http://127.0.0.1/cb", ReturnURL: "http://127.0.0.1/r"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/ids"
 	"vidid/register"
 	"vidid/session"
@@ -186,7 +187,7 @@ func loadAttempts(ctx context.Context, tx pgx.Tx, sessionID string) ([]CaseAttem
 func (q *Queue) citizen(ctx context.Context, iin string) Citizen {
 	cz, err := q.register.Get(ctx, iin)
 	if err != nil {
-		q.log.WarnContext(ctx, "register record unreadable for a case", "iin", register.MaskIIN(iin), "err", err)
+		q.log.WarnContext(ctx, "register record unreadable for a case", "iin", idnum.MaskIIN(iin), "err", err)
 		if errors.Is(err, register.ErrNotFound) {
 			return Citizen{Problem: "The IIN is no longer in the population register."}
 		}

@@ -18,6 +18,7 @@ import (
 
 	"vidid/audit"
 	"vidid/evidence"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/moderation"
@@ -94,7 +95,7 @@ func (e *env) queue(cfg moderation.Config) *moderation.Queue {
 // citizen puts a register record with the real photo and returns the IIN.
 func (e *env) citizen(serial int) string {
 	e.t.Helper()
-	iin, err := register.GenerateIIN(time.Date(1991, 3, 4, 0, 0, 0, 0, time.UTC), false, serial)
+	iin, err := idnum.GenerateIIN(time.Date(1991, 3, 4, 0, 0, 0, 0, time.UTC), false, serial)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"vidid/audit"
 	"vidid/evidence"
+	"vidid/idnum"
 	"vidid/register"
 	"vidid/session"
 )
@@ -160,7 +161,7 @@ func (q *Queue) scanSummary(row pgx.Row) (CaseSummary, error) {
 	if firstBy != nil {
 		cs.FirstApprovedBy = *firstBy
 	}
-	cs.IINMasked = register.MaskIIN(iin)
+	cs.IINMasked = idnum.MaskIIN(iin)
 	if reason != nil {
 		cs.Reason = session.Reason(*reason)
 	}

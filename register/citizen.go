@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"vidid/idnum"
 )
 
 // Photo limits.
@@ -64,10 +66,10 @@ type CitizenSummary struct {
 // checkCitizen validates c and returns it normalised for storage: names
 // trimmed, BirthDate from the IIN, PhotoType and PhotoSHA256 computed.
 func checkCitizen(c Citizen) (Citizen, error) {
-	if err := ValidateIIN(c.IIN); err != nil {
+	if err := idnum.ValidateIIN(c.IIN); err != nil {
 		return Citizen{}, err
 	}
-	born := birthDate(c.IIN)
+	born := idnum.IIN(c.IIN).BirthDate()
 	if !c.BirthDate.IsZero() {
 		y, m, d := c.BirthDate.Date()
 		if y != born.Year() || m != born.Month() || d != born.Day() {

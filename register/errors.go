@@ -5,9 +5,6 @@ import "errors"
 // Sentinel errors callers branch on. They are wrapped with the reason; test
 // with errors.Is.
 var (
-	// ErrInvalidIIN: not a valid 12-digit individual identification number
-	// (length, non-digit, date of birth, century digit or check digit).
-	ErrInvalidIIN = errors.New("invalid IIN")
 	// ErrNotFound: no citizen with this IIN, or no cached embedding for the
 	// citizen's current photo and the model asked for.
 	ErrNotFound = errors.New("not found in the population register")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"vidid/internal/pgtest"
 )
@@ -64,3 +65,5 @@ func count(t testing.TB, repo *PG, ctx context.Context) int {
 	}
 	return n
 }
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/idnum"
 )
 
 // ManifestName is the file Import reads from its directory.
@@ -109,12 +110,12 @@ func readManifest(r io.Reader, root *os.Root) ([]entry, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		iin, photo := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[5])
-		if err := ValidateIIN(iin); err != nil {
+		if err := idnum.ValidateIIN(iin); err != nil {
 			bad(line, "%w", err)
 			continue
 		}
 		if prev, dup := seen[iin]; dup {
-			bad(line, "IIN %s repeats line %d", MaskIIN(iin), prev)
+			bad(line, "IIN %s repeats line %d", idnum.MaskIIN(iin), prev)
 			continue
 		}
 		seen[iin] = line
@@ -211,7 +212,7 @@ func (r *PG) writeAll(ctx context.Context, source string, entries []entry) error
 			c := e.c
 			c.Photo = b
 			if err := r.putTx(ctx, tx, c); err != nil {
-				return fmt.Errorf("%s: write citizen %s: %w", e.where, MaskIIN(c.IIN), err)
+				return fmt.Errorf("%s: write citizen %s: %w", e.where, idnum.MaskIIN(c.IIN), err)
 			}
 		}
 		return r.auditTx(ctx, tx, audit.KindRegisterWritten, map[string]any{"source": source, "citizens": len(entries), "key_id": r.KeyID()})

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/seal"
 )
 
@@ -99,7 +100,7 @@ func (r *PG) Put(ctx context.Context, c Citizen) error {
 	}
 	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return r.putTx(ctx, tx, c) })
 	if err != nil {
-		return fmt.Errorf("put citizen %s: %w", MaskIIN(c.IIN), err)
+		return fmt.Errorf("put citizen %s: %w", idnum.MaskIIN(c.IIN), err)
 	}
 	return nil
 }
@@ -135,11 +136,11 @@ func (r *PG) putTx(ctx context.Context, tx pgx.Tx, c Citizen) error {
 }
 
 // Get returns the citizen with this IIN, photo included (opened and checked
-// against its hash); ErrNotFound if the register has none, ErrInvalidIIN for
+// against its hash); ErrNotFound if the register has none, idnum.ErrInvalidIIN for
 // a malformed number, ErrSealed if the photo cannot be opened with this
 // process's key.
 func (r *PG) Get(ctx context.Context, iin string) (Citizen, error) {
-	if err := ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return Citizen{}, err
 	}
 	var c Citizen
@@ -149,18 +150,18 @@ func (r *PG) Get(ctx context.Context, iin string) (Citizen, error) {
 		FROM citizens WHERE iin = $1`, iin).
 		Scan(&c.IIN, &c.Surname, &c.GivenName, &c.Patronymic, &c.BirthDate, &c.Photo, &c.PhotoType, &c.PhotoSHA256, &key, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Citizen{}, fmt.Errorf("citizen %s: %w", MaskIIN(iin), ErrNotFound)
+		return Citizen{}, fmt.Errorf("citizen %s: %w", idnum.MaskIIN(iin), ErrNotFound)
 	}
 	if err != nil {
-		return Citizen{}, fmt.Errorf("get citizen %s: %w", MaskIIN(iin), err)
+		return Citizen{}, fmt.Errorf("get citizen %s: %w", idnum.MaskIIN(iin), err)
 	}
 	if key != nil { // NULL: written before migration 008, in the clear
 		if c.Photo, err = r.open(c.Photo, photoAAD(c.IIN, c.PhotoSHA256), *key); err != nil {
-			return Citizen{}, fmt.Errorf("photo of citizen %s: %w", MaskIIN(iin), err)
+			return Citizen{}, fmt.Errorf("photo of citizen %s: %w", idnum.MaskIIN(iin), err)
 		}
 	}
 	if photoSHA256(c.Photo) != c.PhotoSHA256 {
-		return Citizen{}, fmt.Errorf("photo of citizen %s: %w: it does not match its recorded hash", MaskIIN(iin), ErrSealed)
+		return Citizen{}, fmt.Errorf("photo of citizen %s: %w: it does not match its recorded hash", idnum.MaskIIN(iin), ErrSealed)
 	}
 	return c, nil
 }
@@ -236,11 +237,11 @@ func (r *PG) Reseal(ctx context.Context) (int, error) {
 				plain := x.photo
 				if x.key != nil {
 					if plain, err = r.open(x.photo, photoAAD(x.iin, x.sha), *x.key); err != nil {
-						return fmt.Errorf("citizen %s: %w", MaskIIN(x.iin), err)
+						return fmt.Errorf("citizen %s: %w", idnum.MaskIIN(x.iin), err)
 					}
 				}
 				if photoSHA256(plain) != x.sha {
-					return fmt.Errorf("citizen %s: %w: the photo does not match its recorded hash", MaskIIN(x.iin), ErrSealed)
+					return fmt.Errorf("citizen %s: %w: the photo does not match its recorded hash", idnum.MaskIIN(x.iin), ErrSealed)
 				}
 				sealed, err := r.sealValue(plain, photoAAD(x.iin, x.sha))
 				if err != nil {
@@ -318,7 +319,7 @@ func (r *PG) Count(ctx context.Context) (int, error) {
 // ErrPhotoChanged (the caller embedded a photo that has since been
 // replaced), or ErrNotFound if the citizen is gone.
 func (r *PG) PutEmbedding(ctx context.Context, iin, model, photoSHA256 string, vec []float32) error {
-	if err := ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return err
 	}
 	if err := checkEmbedding(model, photoSHA256, vec); err != nil {
@@ -335,26 +336,26 @@ func (r *PG) PutEmbedding(ctx context.Context, iin, model, photoSHA256 string, v
 			photo_sha256 = EXCLUDED.photo_sha256, vec = EXCLUDED.vec, vec_key = EXCLUDED.vec_key, created_at = now()`,
 		iin, model, photoSHA256, sealed, r.KeyID())
 	if err != nil {
-		return fmt.Errorf("cache embedding for %s (%s): %w", MaskIIN(iin), model, err)
+		return fmt.Errorf("cache embedding for %s (%s): %w", idnum.MaskIIN(iin), model, err)
 	}
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
 	var exists bool
 	if err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM citizens WHERE iin = $1)`, iin).Scan(&exists); err != nil {
-		return fmt.Errorf("cache embedding for %s (%s): %w", MaskIIN(iin), model, err)
+		return fmt.Errorf("cache embedding for %s (%s): %w", idnum.MaskIIN(iin), model, err)
 	}
 	if !exists {
-		return fmt.Errorf("cache embedding: citizen %s: %w", MaskIIN(iin), ErrNotFound)
+		return fmt.Errorf("cache embedding: citizen %s: %w", idnum.MaskIIN(iin), ErrNotFound)
 	}
-	return fmt.Errorf("cache embedding for %s (%s): %w", MaskIIN(iin), model, ErrPhotoChanged)
+	return fmt.Errorf("cache embedding for %s (%s): %w", idnum.MaskIIN(iin), model, ErrPhotoChanged)
 }
 
 // GetEmbedding returns the cached embedding by model of the citizen's
 // current photo and that photo's SHA-256. ErrNotFound when there is none,
 // including when the cached one was made from an earlier photo.
 func (r *PG) GetEmbedding(ctx context.Context, iin, model string) ([]float32, string, error) {
-	if err := ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return nil, "", err
 	}
 	var sealed []byte
@@ -364,18 +365,18 @@ func (r *PG) GetEmbedding(ctx context.Context, iin, model string) ([]float32, st
 		FROM register_embeddings e JOIN citizens c ON c.iin = e.iin AND c.photo_sha256 = e.photo_sha256
 		WHERE e.iin = $1 AND e.model = $2`, iin, model).Scan(&sealed, &key, &sha)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, ErrNotFound)
+		return nil, "", fmt.Errorf("embedding for %s (%s): %w", idnum.MaskIIN(iin), model, ErrNotFound)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("get embedding for %s (%s): %w", MaskIIN(iin), model, err)
+		return nil, "", fmt.Errorf("get embedding for %s (%s): %w", idnum.MaskIIN(iin), model, err)
 	}
 	plain, err := r.open(sealed, embeddingAAD(iin, model, sha), key)
 	if err != nil {
-		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, err)
+		return nil, "", fmt.Errorf("embedding for %s (%s): %w", idnum.MaskIIN(iin), model, err)
 	}
 	vec, err := bytesVector(plain)
 	if err != nil {
-		return nil, "", fmt.Errorf("embedding for %s (%s): %w", MaskIIN(iin), model, err)
+		return nil, "", fmt.Errorf("embedding for %s (%s): %w", idnum.MaskIIN(iin), model, err)
 	}
 	return vec, sha, nil
 }

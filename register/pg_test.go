@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vidid/idnum"
 )
 
 const (
@@ -78,8 +80,8 @@ func TestPutGet(t *testing.T) {
 		}
 	})
 	t.Run("malformed IIN", func(t *testing.T) {
-		if _, err := repo.Get(ctx, "900101300018"); !errors.Is(err, ErrInvalidIIN) {
-			t.Fatalf("Get = %v, want ErrInvalidIIN", err)
+		if _, err := repo.Get(ctx, "900101300018"); !errors.Is(err, idnum.ErrInvalidIIN) {
+			t.Fatalf("Get = %v, want idnum.ErrInvalidIIN", err)
 		}
 	})
 }
@@ -99,7 +101,7 @@ func TestPutRejects(t *testing.T) {
 		want error
 		say  string
 	}{
-		{"bad IIN", valid(func(c *Citizen) { c.IIN = "900101300018" }), ErrInvalidIIN, "check digit"},
+		{"bad IIN", valid(func(c *Citizen) { c.IIN = "900101300018" }), idnum.ErrInvalidIIN, "check digit"},
 		{"birth date disagrees", valid(func(c *Citizen) { c.BirthDate = date(1990, 1, 2) }), ErrBadRecord, "1990-01-02 disagrees with the IIN's 1990-01-01"},
 		{"no surname", valid(func(c *Citizen) { c.Surname = "  " }), ErrBadRecord, "surname is empty"},
 		{"control character", valid(func(c *Citizen) { c.GivenName = "An\x00thony" }), ErrBadRecord, "control"},
@@ -212,7 +214,7 @@ func TestEmbeddings(t *testing.T) {
 		want  error
 	}{
 		{"unknown citizen", "010228612341", "m", cur, vec, ErrNotFound},
-		{"bad IIN", "010228612342", "m", cur, vec, ErrInvalidIIN},
+		{"bad IIN", "010228612342", "m", cur, vec, idnum.ErrInvalidIIN},
 		{"no model", iin, "", cur, vec, ErrBadEmbedding},
 		{"bad hash", iin, "m", "XYZ", vec, ErrBadEmbedding},
 		{"empty vector", iin, "m", cur, nil, ErrBadEmbedding},
@@ -237,7 +239,7 @@ func TestListCount(t *testing.T) {
 	people := []struct{ surname, given string }{{"Bekov", "Marat"}, {"Abenov", "Daniyar"}, {"Abenov", "Aliya"}, {"Zhaksybekova", "Gulnar"}}
 	var iins []string
 	for i, p := range people {
-		iin, err := GenerateIIN(date(1980+i, 3, 4), i%2 == 0, 100+i)
+		iin, err := idnum.GenerateIIN(date(1980+i, 3, 4), i%2 == 0, 100+i)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/seal"
 )
 
@@ -91,7 +92,7 @@ func TestVectorBytes(t *testing.T) {
 func TestSealedAtRest(t *testing.T) {
 	repo, ctx := newRepo(t)
 	jpg := photo(t, jpegFace)
-	other, err := GenerateIIN(date(1990, 1, 1), true, 2)
+	other, err := idnum.GenerateIIN(date(1990, 1, 1), true, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"vidid/idnum"
 )
 
 // Demo IINs are derived from a hash of the folder or subject name, so they
@@ -103,7 +105,7 @@ func demoEntries(dataDir string, limit int) ([]entry, error) {
 		}
 		iin := DemoSubjectIIN(s)
 		if other, dup := used[iin]; dup {
-			return nil, fmt.Errorf("demo subject %s: IIN %s already given to %s", s, MaskIIN(iin), other)
+			return nil, fmt.Errorf("demo subject %s: IIN %s already given to %s", s, idnum.MaskIIN(iin), other)
 		}
 		used[iin] = s
 		c := Citizen{IIN: iin, GivenName: "Demo", Surname: strings.ToUpper(s)}
@@ -178,10 +180,10 @@ func DemoSubjects(dataDir string) ([]string, error) {
 func DemoSubjectIIN(subject string) string {
 	h := sha256.Sum256([]byte("vidid demo subject\x00" + subject))
 	born, male, s := demoDraw(h)
-	iin, err := GenerateIIN(born, male, demoSubjectSerial0+s%1000)
+	iin, err := idnum.GenerateIIN(born, male, demoSubjectSerial0+s%1000)
 	if err != nil {
 		// Past 9999 no usable serial was left: start the range again.
-		iin, err = GenerateIIN(born, male, demoSubjectSerial0)
+		iin, err = idnum.GenerateIIN(born, male, demoSubjectSerial0)
 	}
 	if err != nil {
 		panic("register: no valid demo IIN: " + err.Error()) // cannot happen: serial 9000 upwards always has usable ones
@@ -197,7 +199,7 @@ func demoFaceIIN(folder string, used map[string]string) (string, error) {
 	born, male, s := demoDraw(h)
 	s %= demoFaceSerials
 	for range demoFaceSerials {
-		iin, err := GenerateIIN(born, male, s)
+		iin, err := idnum.GenerateIIN(born, male, s)
 		if err == nil && serialOf(iin) < demoFaceSerials {
 			if _, taken := used[iin]; !taken {
 				return iin, nil

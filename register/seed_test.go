@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vidid/idnum"
 )
 
 func TestSeedDemo(t *testing.T) {
@@ -35,7 +37,7 @@ func TestSeedDemo(t *testing.T) {
 	}
 	byName := map[string]CitizenSummary{}
 	for _, c := range list {
-		if err := ValidateIIN(c.IIN); err != nil {
+		if err := idnum.ValidateIIN(c.IIN); err != nil {
 			t.Errorf("seeded invalid IIN: %v", err)
 		}
 		byName[strings.TrimSpace(c.GivenName+" "+c.Surname)] = c
@@ -146,7 +148,7 @@ func TestDemoSubjectIIN(t *testing.T) {
 	seen := map[string]string{}
 	for _, s := range append(subjects, "s99-anyone", "") {
 		iin := DemoSubjectIIN(s)
-		if err := ValidateIIN(iin); err != nil {
+		if err := idnum.ValidateIIN(iin); err != nil {
 			t.Errorf("DemoSubjectIIN(%q) = %s: %v", s, iin, err)
 		}
 		if serialOf(iin) < 9000 {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"vidid/audit"
-	"vidid/register"
+	"vidid/idnum"
 	"vidid/rp"
 )
 
@@ -16,7 +16,7 @@ import (
 // lockouts (see Config.EscalateAfterLockouts). It returns the session and
 // the capture token; only the token's hash is stored.
 func (p *PG) Create(ctx context.Context, req CreateRequest) (Session, string, error) {
-	if err := register.ValidateIIN(req.IIN); err != nil {
+	if err := idnum.ValidateIIN(req.IIN); err != nil {
 		return Session{}, "", fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	ttl := req.TTL
@@ -70,7 +70,7 @@ func (p *PG) Create(ctx context.Context, req CreateRequest) (Session, string, er
 		st.afterCommit(func() {
 			p.m.created.Inc()
 			p.log.InfoContext(ctx, "session created", "session_id", id, "client_id", client.ID,
-				"iin", register.MaskIIN(req.IIN), "requires_moderation", moderate)
+				"iin", idnum.MaskIIN(req.IIN), "requires_moderation", moderate)
 		})
 		out, err = p.loadView(ctx, st.tx, "s.id = $1::uuid", id)
 		return err

@@ -11,27 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/audit"
-	"vidid/register"
+	"vidid/idnum"
 	"vidid/rp"
 
 	"vidid/internal/ids"
 )
-
-// Store is the session service the API and the capture pipeline call.
-type Store interface {
-	Create(ctx context.Context, req CreateRequest) (Session, string, error)
-	ByToken(ctx context.Context, token string) (Session, error)
-	Get(ctx context.Context, id string) (Session, error)
-	Detail(ctx context.Context, id string) (Detail, error)
-	RecordConsent(ctx context.Context, token, lang string, accepted bool) error
-	StartAttempt(ctx context.Context, sessionID string) (Attempt, error)
-	FinishAttempt(ctx context.Context, attemptID string, r Result) (Session, error)
-	Cancel(ctx context.Context, sessionID string) (Session, error)
-	Decide(ctx context.Context, sessionID string, approved bool, moderatorID, note string) (Session, error)
-	Expire(ctx context.Context) (int, error)
-}
-
-var _ Store = (*PG)(nil)
 
 // CreateRequest opens a verification session.
 type CreateRequest struct {
@@ -50,7 +34,8 @@ type CreateRequest struct {
 // CallbackEvent is the event type of every session callback.
 const CallbackEvent = "session.decided"
 
-// PG is the Postgres-backed Store.
+// PG is the Postgres-backed session service the API and the capture
+// pipeline call (each declares the few methods it uses).
 type PG struct {
 	pool  *pgxpool.Pool
 	cfg   Config
@@ -155,7 +140,7 @@ func (p *PG) Detail(ctx context.Context, id string) (Detail, error) {
 		return Detail{}, err
 	}
 	d := Detail{
-		ID: s.ID, ClientID: s.ClientID, IINMasked: register.MaskIIN(s.IIN), State: s.State,
+		ID: s.ID, ClientID: s.ClientID, IINMasked: idnum.MaskIIN(s.IIN), State: s.State,
 		RequiresModeration: s.RequiresModeration, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
 		AttemptsStarted: s.AttemptsStarted, FailedAttempts: s.FailedAttempts, AttemptsLeft: s.AttemptsLeft,
 		ConsentAccepted: s.ConsentAccepted, Attempts: []AttemptSummary{},
@@ -206,5 +191,5 @@ func (p *PG) subjectOf(ctx context.Context, where string, arg any) (id, iin stri
 func (s Session) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("id", s.ID), slog.String("client_id", s.ClientID),
-		slog.String("iin", register.MaskIIN(s.IIN)), slog.String("state", string(s.State)))
+		slog.String("iin", idnum.MaskIIN(s.IIN)), slog.String("state", string(s.State)))
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/policy"
-	"vidid/register"
 	"vidid/rp"
 )
 
@@ -379,7 +379,7 @@ func (st *txState) lockout(ctx context.Context, s *sessionRow, reason Reason) er
 	}})
 	st.afterCommit(func() {
 		p.m.lockouts.Inc()
-		p.log.WarnContext(ctx, "applicant locked out", "session_id", s.id, "iin", register.MaskIIN(st.iin),
+		p.log.WarnContext(ctx, "applicant locked out", "session_id", s.id, "iin", idnum.MaskIIN(st.iin),
 			"until", until, "escalated", escalated, "sessions_closed", len(closed))
 	})
 	return nil
@@ -458,7 +458,7 @@ func (st *txState) decide(ctx context.Context, s *sessionRow, to State, reason R
 	}})
 	st.afterCommit(func() {
 		st.p.m.decisions.WithLabelValues(string(to)).Inc()
-		st.p.log.InfoContext(ctx, "session decided", "session_id", s.id, "iin", register.MaskIIN(s.iin),
+		st.p.log.InfoContext(ctx, "session decided", "session_id", s.id, "iin", idnum.MaskIIN(s.iin),
 			"from", from, "to", to, "reason", reason)
 	})
 	return nil

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 
 	"vidid/engine"
+	"vidid/idnum"
 	"vidid/register"
 )
 
@@ -68,7 +69,7 @@ type Result struct {
 // Reference returns the cached embedding of the citizen's register photo,
 // computing and caching it on first use.
 func (s *Service) Reference(ctx context.Context, iin string) (engine.Embedding, register.Citizen, error) {
-	if err := register.ValidateIIN(iin); err != nil {
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return engine.Embedding{}, register.Citizen{}, err
 	}
 	c, err := s.reg.Get(ctx, iin)
@@ -99,7 +100,7 @@ func (s *Service) Reference(ctx context.Context, iin string) (engine.Embedding, 
 	}
 	if err := s.reg.PutEmbedding(ctx, iin, model, c.PhotoSHA256, pr.Embedding.Vector); err != nil {
 		// A failed cache write costs time on the next call, not correctness.
-		s.log.WarnContext(ctx, "cache register embedding", "iin", register.MaskIIN(iin), "err", err)
+		s.log.WarnContext(ctx, "cache register embedding", "iin", idnum.MaskIIN(iin), "err", err)
 	}
 	return pr.Embedding, c, nil
 }

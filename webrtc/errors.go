@@ -2,7 +2,7 @@ package webrtc
 
 import "errors"
 
-// Sentinel errors. Offer errors are returned by Server.Answer/Accept; the
+// Sentinel errors. Offer errors are returned by Server.Accept; the
 // others say why a Peer ended (Peer.Err) and are returned by Peer.Next once
 // it has.
 var (

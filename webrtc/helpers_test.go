@@ -118,16 +118,35 @@ func (c *client) answer(t *testing.T, sdp string) {
 }
 
 // connect negotiates the client with s and returns the server's peer.
-func connect(t *testing.T, s *Server, c *client, h SessionHandler) *Peer {
+func connect(t *testing.T, s *Server, c *client) *Peer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	answer, p, err := s.Answer(ctx, c.offer(t), h)
+	answer, p, err := s.Accept(ctx, c.offer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.answer(t, answer)
 	return p
+}
+
+// serve runs fn over p in its own goroutine as the capture does
+// (attempt.Service.run): ctx ends when the peer does, and the peer is
+// closed when fn returns.
+func serve(p *Peer, fn func(ctx context.Context, p *Peer)) {
+	go func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { // ends with ctx at the latest
+			select {
+			case <-p.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		defer p.Close()
+		fn(ctx, p)
+	}()
 }
 
 // stream sends the frames at 15 fps, looping, until stop is closed. The

@@ -75,20 +75,6 @@ func (c *Config) fill() error {
 	return nil
 }
 
-// SessionHandler runs one capture session over a connected peer: it reads
-// frames with p.Next and talks to the page with p.Send and p.OnMessage.
-// ctx ends when the peer does (p.Err says why) or the server closes; when
-// ServeSession returns, the peer is closed.
-type SessionHandler interface {
-	ServeSession(ctx context.Context, p *Peer)
-}
-
-// SessionHandlerFunc adapts a function to SessionHandler.
-type SessionHandlerFunc func(ctx context.Context, p *Peer)
-
-// ServeSession calls f(ctx, p).
-func (f SessionHandlerFunc) ServeSession(ctx context.Context, p *Peer) { f(ctx, p) }
-
 // Server answers browsers' offers and owns the resulting peers.
 type Server struct {
 	cfg  Config
@@ -165,44 +151,17 @@ func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server
 	return s, nil
 }
 
-// Answer answers a browser's SDP offer (non-trickle: the answer carries all
-// of the server's ICE candidates) and returns the answer SDP and the peer.
-// ctx bounds the negotiation only: the peer outlives it (an HTTP request's
-// context ends as soon as the answer is written). The peer ends on ICE
-// failure, disconnection, MaxCaptureTime, Close or Server.Close.
-//
-// With a handler, the server runs handler.ServeSession(ctx, peer) in its
-// own goroutine and closes the peer when it returns; with nil, the caller
-// owns the peer and must Close it.
+// Accept answers a browser's SDP offer (non-trickle: the answer carries all
+// of the server's ICE candidates) and returns the answer SDP and the peer,
+// which the caller owns and must Close. ctx bounds the negotiation only:
+// the peer outlives it (an HTTP request's context ends as soon as the
+// answer is written). The peer ends on ICE failure, disconnection,
+// MaxCaptureTime, Close or Server.Close.
 //
 // A malformed offer returns an error wrapping ErrMalformedSDP; one without
 // VP8 video ErrUnsupportedCodec. The server keeps serving either way.
-func (s *Server) Answer(ctx context.Context, offer string, handler SessionHandler) (string, *Peer, error) {
-	answer, p, err := s.negotiate(ctx, offer)
-	if err != nil {
-		return "", nil, err
-	}
-	if handler != nil {
-		s.spawn(false, func() {
-			sctx, cancel := context.WithCancel(s.base)
-			defer cancel()
-			go func() { // ends with sctx at the latest
-				select {
-				case <-p.done:
-					cancel()
-				case <-sctx.Done():
-				}
-			}()
-			defer p.Close()
-			handler.ServeSession(sctx, p)
-		})
-	}
-	return answer, p, nil
-}
-
-// Accept is Answer without a handler: the caller owns the peer.
 func (s *Server) Accept(ctx context.Context, offer string) (string, *Peer, error) {
-	return s.Answer(ctx, offer, nil)
+	return s.negotiate(ctx, offer)
 }
 
 func (s *Server) negotiate(ctx context.Context, offer string) (string, *Peer, error) {

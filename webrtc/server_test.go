@@ -28,7 +28,7 @@ func TestReceiveFrames(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	s := newServer(t, Config{}, reg)
 	c := newClient(t, false)
-	p := connect(t, s, c, nil)
+	p := connect(t, s, c)
 	stop := c.stream(frames)
 	defer stop()
 
@@ -83,15 +83,16 @@ func TestReceiveFrames(t *testing.T) {
 	checkNoLeaks(t, base)
 }
 
-// TestAnswerRunsHandler: the handler gets the peer, reads frames, and its
-// context ends when the browser goes away.
-func TestAnswerRunsHandler(t *testing.T) {
+// TestAcceptedPeerServes: the caller of Accept reads frames from the peer,
+// as the capture does, and its context ends when the browser goes away.
+func TestAcceptedPeerServes(t *testing.T) {
 	frames := clipFrames(t)
 	s := newServer(t, Config{}, nil)
 	c := newClient(t, false)
 	got := make(chan error, 1)
 	ended := make(chan error, 1)
-	p := connect(t, s, c, SessionHandlerFunc(func(ctx context.Context, p *Peer) {
+	p := connect(t, s, c)
+	serve(p, func(ctx context.Context, p *Peer) {
 		_, release, err := p.Next(ctx)
 		if err == nil {
 			release()
@@ -99,15 +100,15 @@ func TestAnswerRunsHandler(t *testing.T) {
 		got <- err
 		<-ctx.Done()
 		ended <- p.Err()
-	}))
+	})
 	stop := c.stream(frames)
 	defer stop()
 	if err := recv(t, got, "first frame"); err != nil {
-		t.Fatalf("handler's Next: %v", err)
+		t.Fatalf("Next: %v", err)
 	}
 	stop()
 	_ = c.pc.Close() // the browser closes the tab
-	if err := recv(t, ended, "handler context end"); !errors.Is(err, ErrDisconnected) {
+	if err := recv(t, ended, "serving context end"); !errors.Is(err, ErrDisconnected) {
 		t.Fatalf("peer ended with %v, want ErrDisconnected", err)
 	}
 	recv(t, p.Done(), "peer Done")
@@ -143,7 +144,7 @@ func TestPeerEnds(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			s := newServer(t, tc.cfg, reg)
 			c := newClient(t, false)
-			p := connect(t, s, c, nil)
+			p := connect(t, s, c)
 			stop := c.stream(frames)
 			defer stop()
 			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
@@ -251,9 +252,9 @@ func TestBadOffers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, p, err := s.Answer(t.Context(), tc.offer, nil)
+			_, p, err := s.Accept(t.Context(), tc.offer)
 			if !errors.Is(err, tc.want) || p != nil || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("Answer: %v (peer %v), want %v mentioning %q", err, p, tc.want, tc.msg)
+				t.Fatalf("Accept: %v (peer %v), want %v mentioning %q", err, p, tc.want, tc.msg)
 			}
 		})
 	}
@@ -264,7 +265,7 @@ func TestBadOffers(t *testing.T) {
 		t.Errorf("sessions_active = %v after refused offers", v)
 	}
 	c := newClient(t, false)
-	p := connect(t, s, c, nil)
+	p := connect(t, s, c)
 	_ = p.Close()
 }
 
@@ -302,7 +303,7 @@ func TestGarbageRTP(t *testing.T) {
 	base := runtime.NumGoroutine()
 	s := newServer(t, Config{}, nil)
 	c := newClient(t, true)
-	p := connect(t, s, c, nil)
+	p := connect(t, s, c)
 	tr := c.track.(*pion.TrackLocalStaticRTP)
 	rng := rand.New(rand.NewSource(2))
 	seq := uint16(0)
@@ -353,7 +354,7 @@ func TestGarbageRTP(t *testing.T) {
 
 	// Another, honest browser is served.
 	c2 := newClient(t, false)
-	p2 := connect(t, s, c2, nil)
+	p2 := connect(t, s, c2)
 	stop := c2.stream(frames)
 	ctx, cancel2 := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel2()
@@ -369,7 +370,7 @@ func TestGarbageRTP(t *testing.T) {
 	checkNoLeaks(t, base)
 }
 
-// TestCloseMidStream: closing the server while frames flow and a handler
+// TestCloseMidStream: closing the server while frames flow and a reader
 // reads them leaks no goroutine and no decoder.
 func TestCloseMidStream(t *testing.T) {
 	frames := clipFrames(t)
@@ -384,7 +385,7 @@ func TestCloseMidStream(t *testing.T) {
 	for range 3 {
 		c := newClient(t, false)
 		clients = append(clients, c)
-		connect(t, s, c, SessionHandlerFunc(func(ctx context.Context, p *Peer) {
+		serve(connect(t, s, c), func(ctx context.Context, p *Peer) {
 			for n := 0; ; n++ {
 				_, release, err := p.Next(ctx)
 				if err != nil {
@@ -395,7 +396,7 @@ func TestCloseMidStream(t *testing.T) {
 					reading <- struct{}{}
 				}
 			}
-		}))
+		})
 		stops = append(stops, c.stream(frames))
 	}
 	for range 3 {
@@ -559,23 +560,27 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-func ExampleServer_Answer() {
+func ExampleServer_Accept() {
 	s, err := NewServer(Config{AnalysisFPS: 8}, nil, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}
 	defer s.Close()
 	offer := "…the browser's offer SDP…"
-	_, _, err = s.Answer(context.Background(), offer, SessionHandlerFunc(func(ctx context.Context, p *Peer) {
-		for {
-			f, release, err := p.Next(ctx)
-			if err != nil {
-				return // p.Err() says why the peer ended
-			}
-			_ = p.Send(map[string]any{"type": "guidance", "width": f.Width})
-			release()
-		}
-	}))
+	answer, p, err := s.Accept(context.Background(), offer)
 	fmt.Println(errors.Is(err, ErrMalformedSDP))
+	if err != nil {
+		return
+	}
+	_ = answer // to the browser; then read frames until the peer ends
+	defer p.Close()
+	for {
+		f, release, err := p.Next(context.Background())
+		if err != nil {
+			return // p.Err() says why the peer ended
+		}
+		_ = p.Send(map[string]any{"type": "guidance", "width": f.Width})
+		release()
+	}
 	// Output: true
 }

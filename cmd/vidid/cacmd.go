@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"vidid/api/caserver"
 	"vidid/assertion"
 	"vidid/ca"
+	"vidid/ca/server"
 	"vidid/internal/httpserve"
 )
 
@@ -84,7 +84,7 @@ certificate.`, stderr)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, err := caserver.New(caserver.Config{VerifyURL: *issuerURL, Ping: func(ctx context.Context) error { return pool.Ping(ctx) }, Gatherer: reg}, auth, log, reg)
+	h, err := server.New(server.Config{VerifyURL: *issuerURL, Ping: func(ctx context.Context) error { return pool.Ping(ctx) }, Gatherer: reg}, auth, log, reg)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"vidid/assertion"
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/policy"
@@ -47,7 +48,7 @@ func TestHandoverAfterApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	born := time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC)
-	iin, _ := register.GenerateIIN(born, true, 11)
+	iin, _ := idnum.GenerateIIN(born, true, 11)
 	if err := reg.Put(ctx, register.Citizen{IIN: iin, Surname: "Fauci", GivenName: "Anthony", Photo: photo}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"vidid/audit"
+	"vidid/idnum"
 	"vidid/internal/pgtest"
 	"vidid/internal/testenv"
 	"vidid/register"
@@ -103,7 +104,7 @@ func TestVerifyCommand(t *testing.T) {
 	models := testenv.ModelRoot(t)
 	pool := pgtest.New(t)
 	url := pgtest.URL(t)
-	iin, _ := register.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 3)
+	iin, _ := idnum.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 3)
 	photo, err := os.ReadFile(filepath.Join(data, "faces", "lfw-Anthony_Fauci", "1.jpg"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	selfie := filepath.Join(data, "faces", "lfw-Anthony_Fauci", "2.jpg")
-	unknown, _ := register.GenerateIIN(time.Date(1980, 5, 5, 0, 0, 0, 0, time.UTC), false, 9)
+	unknown, _ := idnum.GenerateIIN(time.Date(1980, 5, 5, 0, 0, 0, 0, time.UTC), false, 9)
 	tests := []struct {
 		name    string
 		iin     string
@@ -336,7 +337,7 @@ func TestRegisterKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iin, _ := register.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 3)
+	iin, _ := idnum.GenerateIIN(time.Date(1954, 12, 24, 0, 0, 0, 0, time.UTC), true, 3)
 	if err := repo.Put(ctx, register.Citizen{IIN: iin, Surname: "Fauci", Photo: photo}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"vidid/engine"
+	"vidid/idnum"
 	"vidid/register"
 	"vidid/verify"
 )
@@ -41,7 +42,7 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 	if fs.NArg() != 1 || *iin == "" {
 		return fmt.Errorf("%w: need --iin and one image file", errUsage)
 	}
-	if err := register.ValidateIIN(*iin); err != nil {
+	if err := idnum.ValidateIIN(*iin); err != nil {
 		return exitError{4, err}
 	}
 	f, err := engine.LoadImage(fs.Arg(0))
@@ -85,7 +86,7 @@ unknown IIN, 1 other failures, 2 bad command line.`, stderr)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{
 			"score": d.Score, "match": d.Match, "threshold": d.Threshold, "threshold_version": d.PolicyVersion,
-			"model": res.Model, "quality": res.Probe, "iin": register.MaskIIN(*iin),
+			"model": res.Model, "quality": res.Probe, "iin": idnum.MaskIIN(*iin),
 		}); err != nil {
 			return err
 		}

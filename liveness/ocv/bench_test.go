@@ -56,35 +56,3 @@ func BenchmarkPassive(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkPose(b *testing.B) {
-	f, fc := benchFace(b)
-	p, err := locv.NewPoseEstimator(locv.PoseConfig{ModelRoot: ocvtest.ModelRoot(b), Threads: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, _, _, err := p.Pose(context.Background(), f, fc); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkEye(b *testing.B) {
-	f, fc := benchFace(b)
-	e, err := locv.NewEyeState(locv.EyeConfig{ModelRoot: ocvtest.ModelRoot(b), Threads: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := e.EyesClosed(context.Background(), f, fc); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -3,10 +3,6 @@
 //
 //   - Passive (fr_liveness.onnx): passive anti-spoofing, p(live) per frame;
 //     satisfies liveness.PassiveScorer.
-//   - EyeState (fr_eye.onnx): per-eye probability that the eye is closed,
-//     for blink challenges.
-//   - PoseEstimator (fr_pose.onnx): head yaw/pitch/roll in degrees, for
-//     head-turn challenges.
 //
 // Every type is safe for concurrent use; calls are serialised by a mutex
 // because an OpenCV network runs one forward pass at a time. Create one

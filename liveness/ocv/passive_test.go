@@ -188,8 +188,6 @@ func TestCorruptLivenessModels(t *testing.T) {
 	dir := t.TempDir()
 	for name, open := range map[string]func() error{
 		"passive": func() error { _, err := locv.NewPassive(locv.PassiveConfig{ModelRoot: dir}); return err },
-		"eye":     func() error { _, err := locv.NewEyeState(locv.EyeConfig{ModelRoot: dir}); return err },
-		"pose":    func() error { _, err := locv.NewPoseEstimator(locv.PoseConfig{ModelRoot: dir}); return err },
 	} {
 		if err := open(); !errors.Is(err, models.ErrModel) || !errors.Is(err, engine.ErrModel) {
 			t.Errorf("%s with no model files: %v", name, err)

@@ -1,4 +1,4 @@
-package caserver
+package server
 
 import (
 	"net/http/httptest"

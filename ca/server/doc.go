@@ -1,4 +1,4 @@
-// Package caserver is the reference CA's own HTTP server (the `vidid ca
+// Package server is the reference CA's own HTTP server (the `vidid ca
 // serve` subcommand runs New's handler on its own port): server-rendered
 // pages in Kazakh, Russian and English (by ?lang=, then Accept-Language;
 // Kazakh by default) that take an applicant from vidid's result page to a
@@ -37,4 +37,4 @@
 // oversized body, 503 when vidid's keys cannot be fetched, 500 otherwise
 // (detail only in the log). The standard library's ServeMux suffices here;
 // echo stays in package api.
-package caserver
+package server

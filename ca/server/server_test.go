@@ -1,4 +1,4 @@
-package caserver_test
+package server_test
 
 import (
 	"bytes"
@@ -29,11 +29,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
-	"vidid/api/caserver"
 	"vidid/assertion"
 	"vidid/assertion/assertiontest"
 	"vidid/ca"
 	"vidid/ca/catest"
+	"vidid/ca/server"
 	"vidid/internal/pgtest"
 )
 
@@ -43,7 +43,7 @@ const (
 	iin        = "900515400123"
 )
 
-var _ caserver.Authority = (*ca.Authority)(nil)
+var _ server.Authority = (*ca.Authority)(nil)
 
 type fixture struct {
 	pool   *pgxpool.Pool
@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	h, err := caserver.New(caserver.Config{VerifyURL: "https://vidid.example.kz/", Ping: func(ctx context.Context) error { return pool.Ping(ctx) }},
+	h, err := server.New(server.Config{VerifyURL: "https://vidid.example.kz/", Ping: func(ctx context.Context) error { return pool.Ping(ctx) }},
 		authority, slog.New(slog.DiscardHandler), reg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package register
+package idnum
 
 import (
 	"errors"
@@ -217,3 +217,12 @@ func BenchmarkValidateIIN(b *testing.B) {
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// serialOf returns digits 8–11 of an IIN, its serial number.
+func serialOf(iin string) int {
+	n := 0
+	for _, c := range iin[7:11] {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

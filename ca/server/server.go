@@ -1,4 +1,4 @@
-package caserver
+package server
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vidid/assertion"
-	"vidid/register"
+	"vidid/idnum"
 )
 
 // Authority is what the server needs from the CA (*ca.Authority).
@@ -281,7 +281,7 @@ func (s *server) enrollForm(lang, token string, ver *assertion.Verified, errKey 
 	p := s.newPage(lang)
 	p.Assertion = token
 	p.Name = fullName(ver.Claims.Person)
-	p.MaskedIIN = register.MaskIIN(ver.Claims.Subject)
+	p.MaskedIIN = idnum.MaskIIN(ver.Claims.Subject)
 	if errKey != "" {
 		p.Error = p.T[errKey]
 	}
@@ -343,7 +343,7 @@ func (s *server) enrollKeyStore(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage(lang)
 	p.Name = strings.Join(strings.Fields(cert.Subject.CommonName), " ")
-	p.MaskedIIN = register.MaskIIN(iin)
+	p.MaskedIIN = idnum.MaskIIN(iin)
 	p.FileName = fileName
 	// The key store exists only in this response: a data: URL, so nothing
 	// is kept server-side for a later download.
