@@ -26,18 +26,21 @@ var (
 // DepthConfig configures the parallax cue. Zero values take the defaults.
 type DepthConfig struct {
 	// Frontal is the largest |yaw| of the reference frame (default 8°);
-	// Turned the least |yaw| change a turned frame must show (default 12°).
-	Frontal, Turned float64
-	// Flat is the relative nose depth that scores 0 (default 0.12), Solid
-	// the one that scores 1 (default 0.25). See Depth.
+	// Turned the least |yaw| change a turned frame must show (default 12°);
+	// MaxYaw the largest |yaw| used (default 40°: beyond it landmark models
+	// guess the hidden side).
+	Frontal, Turned, MaxYaw float64
+	// Flat is the relative nose depth that scores 0 (default 0.05), Solid
+	// the one that scores 1 (default 0.12). See Depth.
 	Flat, Solid float64
 }
 
 func (c DepthConfig) withDefaults() DepthConfig {
 	c.Frontal = orDefault(c.Frontal, 8)
 	c.Turned = orDefault(c.Turned, 12)
-	c.Flat = orDefault(c.Flat, 0.12)
-	c.Solid = orDefault(c.Solid, 0.25)
+	c.MaxYaw = orDefault(c.MaxYaw, 40)
+	c.Flat = orDefault(c.Flat, 0.05)
+	c.Solid = orDefault(c.Solid, 0.12)
 	return c
 }
 
@@ -50,8 +53,10 @@ func (c DepthConfig) withDefaults() DepthConfig {
 // landmarks (brows, eyes, mouth) onto the turned ones, and measures how
 // far the nose points land from where it sends them, in inter-ocular
 // distances, divided by sin(yaw change): the nose's height over the face
-// plane, about 0.3-0.5 for a real face and near 0 for a flat one. The
-// score ramps from Flat (0) to Solid (1); the reason is liveness_failed.
+// plane, as the homography leaves it: about 0.2 for real heads (s01's
+// landmarks, a synthetic 3-D head) and about 0.03 for flat ones (landmark
+// noise). The score ramps from Flat (0) to Solid (1); the reason is
+// liveness_failed.
 //
 // What it misses: a replayed video of a real head (its landmarks carry the
 // recorded parallax), a 3-D mask, a picture bent around a cylinder (some
@@ -80,10 +85,10 @@ func NewDepth(cfg DepthConfig) *Depth { return &Depth{cfg: cfg.withDefaults()} }
 
 // Observe adds one frame.
 func (d *Depth) Observe(o Observation) {
-	if len(o.Landmarks) != 68 || !o.HasPose || o.Faces > 1 {
+	y := o.Pose.Yaw
+	if len(o.Landmarks) != 68 || !o.HasPose || o.Faces > 1 || math.Abs(y) > d.cfg.MaxYaw {
 		return
 	}
-	y := o.Pose.Yaw
 	keep := func(p *pose68) {
 		p.yaw = y
 		p.lm = append(p.lm[:0], o.Landmarks...)

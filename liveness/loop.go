@@ -7,7 +7,9 @@ import (
 
 // LoopConfig configures the loop cue. Zero values take the defaults.
 type LoopConfig struct {
-	// Window is how long a sequence must repeat to count (default 1 s).
+	// Window is how long a sequence must repeat to count (default 2 s: a
+	// looped file repeats for its whole length, a person who repeats a
+	// movement does not repeat it frame for frame for that long).
 	Window time.Duration
 	// MinPeriod is the shortest loop looked for (default 1 s): a frame is
 	// compared only with frames at least this much older.
@@ -15,7 +17,7 @@ type LoopConfig struct {
 	// History is how far back loops are looked for (default 120 s).
 	History time.Duration
 	// Match is the largest thumbnail difference (Thumb.MAD, grey levels)
-	// of two frames that count as the same picture (default 2.5): a
+	// of two frames that count as the same picture (default 2): a
 	// re-encoded copy of a frame differs by about 1.
 	Match float64
 	// Motion is the least difference between the newest frame and some
@@ -28,10 +30,10 @@ type LoopConfig struct {
 }
 
 func (c LoopConfig) withDefaults() LoopConfig {
-	c.Window = orDefault(c.Window, time.Second)
+	c.Window = orDefault(c.Window, 2*time.Second)
 	c.MinPeriod = orDefault(c.MinPeriod, time.Second)
 	c.History = orDefault(c.History, 120*time.Second)
-	c.Match = orDefault(c.Match, 2.5)
+	c.Match = orDefault(c.Match, 2)
 	c.Motion = orDefault(c.Motion, 6)
 	c.Share = orDefault(c.Share, 0.8)
 	return c
@@ -108,6 +110,9 @@ func (l *Loop) check() {
 	for j := n - 1; j >= 0 && tries < maxLoopTries; j-- {
 		c := &l.frames[j]
 		period := cur.t.Sub(c.t)
+		if period > l.cfg.History {
+			break
+		}
 		if period < l.cfg.MinPeriod {
 			continue
 		}
