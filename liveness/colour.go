@@ -135,17 +135,24 @@ func (c ColourConfig) withDefaults() ColourConfig {
 //
 // Cost: per frame, one append; Result is lags × frames.
 type Colour struct {
-	cfg   ColourConfig
-	seq   []ColourStep
-	times []time.Time
-	face  [][2]float64
+	cfg    ColourConfig
+	seq    []ColourStep
+	chroma [][2]float64 // of each step
+	ok     []bool       // the step has a chroma (not black)
+	times  []time.Time
+	face   [][2]float64
+	xs, ys [][2]float64 // correlate's buffers
 }
 
 // NewColour returns a colour cue for the displayed sequence seq.
 func NewColour(cfg ColourConfig, seq []ColourStep) *Colour {
 	s := append([]ColourStep(nil), seq...)
 	sort.Slice(s, func(i, j int) bool { return s[i].Start.Before(s[j].Start) })
-	return &Colour{cfg: cfg.withDefaults(), seq: s}
+	c := &Colour{cfg: cfg.withDefaults(), seq: s, chroma: make([][2]float64, len(s)), ok: make([]bool, len(s))}
+	for i, st := range s {
+		c.chroma[i], c.ok[i] = chroma(float64(st.R), float64(st.G), float64(st.B))
+	}
+	return c
 }
 
 // chroma is (r, g) / (r + g + b); false for black.
@@ -157,13 +164,13 @@ func chroma(r, g, b float64) ([2]float64, bool) {
 	return [2]float64{r / s, g / s}, true
 }
 
-// shown returns the colour displayed at t.
-func (c *Colour) shown(t time.Time) (ColourStep, bool) {
+// step is the index of the colour displayed at t (-1: none).
+func (c *Colour) step(t time.Time) int {
 	i := sort.Search(len(c.seq), func(i int) bool { return c.seq[i].Start.After(t) }) - 1
 	if i < 0 || !t.Before(c.seq[i].End) {
-		return ColourStep{}, false
+		return -1
 	}
-	return c.seq[i], true
+	return i
 }
 
 // Observe adds one frame's face colour.
@@ -205,25 +212,22 @@ func (c *Colour) Result() CueResult {
 // correlate is the correlation of displayed and face chroma at lag, and
 // how many colour changes the frames span.
 func (c *Colour) correlate(lag time.Duration) (float64, int) {
-	var xs, ys [][2]float64
+	xs, ys := c.xs[:0], c.ys[:0]
 	changes, prev := 0, -1
 	for i, t := range c.times {
-		s, ok := c.shown(t.Add(-lag))
-		if !ok {
+		k := c.step(t.Add(-lag))
+		if k < 0 || !c.ok[k] {
 			continue
 		}
-		x, ok := chroma(float64(s.R), float64(s.G), float64(s.B))
-		if !ok {
-			continue
-		}
-		if k := sort.Search(len(c.seq), func(k int) bool { return c.seq[k].Start.After(t.Add(-lag)) }); k != prev {
+		if k != prev {
 			if prev >= 0 {
 				changes++
 			}
 			prev = k
 		}
-		xs, ys = append(xs, x), append(ys, c.face[i])
+		xs, ys = append(xs, c.chroma[k]), append(ys, c.face[i])
 	}
+	c.xs, c.ys = xs, ys
 	if len(xs) < 3 {
 		return math.Inf(-1), changes
 	}

@@ -70,11 +70,26 @@ func NewSet(cfg Config, colours []ColourStep) *Set {
 	return s
 }
 
+var _ Cue = (*Set)(nil)
+
 // Observe passes o to every cue.
 func (s *Set) Observe(o Observation) {
 	for _, c := range s.cues {
 		c.Observe(o)
 	}
+}
+
+// Result is the lowest-scoring measured result ("set"; unmeasured when
+// no cue measured anything), for a quick look; policies should read
+// Results.
+func (s *Set) Result() CueResult {
+	worst := unmeasured("set", "", nil)
+	for _, r := range s.Results() {
+		if r.Measured && (!worst.Measured || r.Score < worst.Score) {
+			worst = r
+		}
+	}
+	return worst
 }
 
 // Results returns every cue's result, in NewSet's order.

@@ -106,17 +106,15 @@ func (l *Loop) check() {
 	if n-start < 4 || !l.moves(start, n) {
 		return
 	}
-	tries := 0 // full verifications: a few per frame bound the cost
+	tries := 0                           // full verifications: a few per frame bound the cost
+	limit := int((l.cfg.Match + 1) * 16) // coarseSAD bound of a match
 	for j := n - 1; j >= 0 && tries < maxLoopTries; j-- {
 		c := &l.frames[j]
 		period := cur.t.Sub(c.t)
 		if period > l.cfg.History {
 			break
 		}
-		if period < l.cfg.MinPeriod {
-			continue
-		}
-		if coarseMAD(&cur.coarse, &c.coarse) > l.cfg.Match || cur.thumb.MAD(&c.thumb) > l.cfg.Match {
+		if period < l.cfg.MinPeriod || coarseSAD(&cur.coarse, &c.coarse) > limit || cur.thumb.MAD(&c.thumb) > l.cfg.Match {
 			continue
 		}
 		tries++
@@ -169,19 +167,17 @@ func coarse(t *Thumb) [16]uint8 {
 	return out
 }
 
-// coarseMAD is the mean absolute difference of two coarse thumbnails. It
-// never exceeds the MAD of the full thumbnails (up to rounding), so it
+// coarseSAD is the sum of absolute differences of two coarse thumbnails.
+// Divided by 16, it never exceeds the MAD of the full thumbnails by more
+// than 1 (the rounding of the block means), so a bound of (Match+1)*16
 // rules out non-matches without missing a match.
-func coarseMAD(a, b *[16]uint8) float64 {
+func coarseSAD(a, b *[16]uint8) int {
 	s := 0
 	for i := range a {
 		d := int(a[i]) - int(b[i])
-		if d < 0 {
-			d = -d
-		}
-		s += d
+		s += max(d, -d)
 	}
-	return float64(s)/16 - 1 // rounding of the block means
+	return s
 }
 
 // Result reports whether a loop was seen.
