@@ -30,8 +30,8 @@ type DepthConfig struct {
 	// MaxYaw the largest |yaw| used (default 40°: beyond it landmark models
 	// guess the hidden side).
 	Frontal, Turned, MaxYaw float64
-	// Flat is the relative nose depth that scores 0 (default 0.05), Solid
-	// the one that scores 1 (default 0.12). See Depth.
+	// Flat is the relative nose depth that scores 0 (default 0.06), Solid
+	// the one that scores 1 (default 0.14). See Depth.
 	Flat, Solid float64
 }
 
@@ -39,8 +39,8 @@ func (c DepthConfig) withDefaults() DepthConfig {
 	c.Frontal = orDefault(c.Frontal, 8)
 	c.Turned = orDefault(c.Turned, 12)
 	c.MaxYaw = orDefault(c.MaxYaw, 40)
-	c.Flat = orDefault(c.Flat, 0.05)
-	c.Solid = orDefault(c.Solid, 0.12)
+	c.Flat = orDefault(c.Flat, 0.06)
+	c.Solid = orDefault(c.Solid, 0.14)
 	return c
 }
 
@@ -53,18 +53,21 @@ func (c DepthConfig) withDefaults() DepthConfig {
 // landmarks (brows, eyes, mouth) onto the turned ones, and measures how
 // far the nose points land from where it sends them, in inter-ocular
 // distances, divided by sin(yaw change): the nose's height over the face
-// plane, as the homography leaves it: about 0.2 for real heads (s01's
-// landmarks, a synthetic 3-D head) and about 0.03 for flat ones (landmark
-// noise). The score ramps from Flat (0) to Solid (1); the reason is
-// liveness_failed.
+// plane, as the homography leaves it. Measured: 0.21 for the s01
+// recording's real head turns and 0.20 for a synthetic 3-D head; 0.03 for
+// landmarks pressed flat and turned, and 0.04 (0.02 and 0.06 per side)
+// for s01's frontal frame rendered as a photo turned ±30° and located by
+// the real landmark model. The score ramps from Flat (0) to Solid (1); the
+// reason is liveness_failed.
 //
 // What it misses: a replayed video of a real head (its landmarks carry the
 // recorded parallax), a 3-D mask, a picture bent around a cylinder (some
 // parallax). Landmark models trained on real faces "hallucinate" a little
 // depth on flat turned faces, and the pose read from landmarks barely
-// moves on a flat picture turned: without a pose model's yaw, a flat
-// picture is usually not measured at all (nothing counts as turned), which
-// is what the turn prompts already rely on.
+// moves on a flat picture turned (s01's frame turned ±30° reads 1-6°):
+// with the landmark yaw, a flat picture is usually not measured at all
+// (nothing counts as turned), which is what the turn prompts already rely
+// on; a pose model's yaw (liveness/ocv) lets this cue measure it.
 //
 // Cost: per frame, a comparison and at most a copy of 68 points; Result
 // fits two 8-parameter least-squares homographies.
