@@ -19,6 +19,11 @@ type Frame struct {
 	Seq uint64
 	// Time is when the frame was captured or received (zero for stills).
 	Time time.Time
+	// RTPTimestamp is the frame's RTP timestamp (90 kHz for video) when
+	// HasRTP is set: the sender's capture clock, which the liveness timing
+	// cue compares with Time. Frames not from RTP leave both zero.
+	RTPTimestamp uint32
+	HasRTP       bool
 }
 
 // Validate reports whether the frame's dimensions and buffer agree.

@@ -147,5 +147,5 @@ func (r *receiver) frame(s *media.Sample) {
 	}
 	r.haveKey, r.lastPID = true, meta.pictureID
 	r.m.decoded.Inc()
-	r.q.push(engine.Frame{Width: f.Width, Height: f.Height, Pix: f.Pix})
+	r.q.push(engine.Frame{Width: f.Width, Height: f.Height, Pix: f.Pix, RTPTimestamp: s.PacketTimestamp, HasRTP: true})
 }

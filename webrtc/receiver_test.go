@@ -118,6 +118,10 @@ func TestReceiver(t *testing.T) {
 			if err != nil || f.Width != 640 || f.Height != 480 || f.Validate() != nil {
 				t.Fatalf("newest frame: %dx%d, %v", f.Width, f.Height, err)
 			}
+			// The newest decoded frame is the 44th (the 45th is held).
+			if want := pkts[43][0].Timestamp; !f.HasRTP || f.RTPTimestamp != want {
+				t.Errorf("newest frame's RTP timestamp %d (set %v), want %d", f.RTPTimestamp, f.HasRTP, want)
+			}
 			release()
 		})
 	}
