@@ -59,9 +59,6 @@ type Deps struct {
 	CapturePageCSP string
 	// Static serves the capture page's assets under /static/.
 	Static http.Handler
-	// Handover, when set, gives the applicant of a session a moderator
-	// approved their assertion (POST /v1/capture/{token}/handover).
-	Handover Handover
 	// Moderation, Moderators and ModerationPages serve the moderator UI
 	// under /moderation (all three, or none).
 	Moderation      ModerationQueue

@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"vidid/capture"
 	"vidid/idnum"
 	"vidid/session"
 )
@@ -20,12 +20,6 @@ type Sessions interface {
 	Get(ctx context.Context, id string) (session.Session, error)
 	ByToken(ctx context.Context, token string) (session.Session, error)
 	RecordConsent(ctx context.Context, token, lang string, accepted bool) error
-}
-
-// Handover issues the assertion of a session a moderator approved, once,
-// and says where the applicant's browser posts it (as after a match).
-type Handover interface {
-	Handover(ctx context.Context, token string) (*capture.Next, error)
 }
 
 // Capture answers a browser's WebRTC offer for a session token and runs the
@@ -44,6 +38,8 @@ func init() {
 		errorMapping{session.ErrConsentRequired, http.StatusForbidden, "consent_required", "Consent is required before the camera starts."},
 		errorMapping{session.ErrNotApproved, http.StatusConflict, "not_approved", "This session was not approved by a moderator."},
 		errorMapping{session.ErrHandedOver, http.StatusGone, "handed_over", "The approval was already used to continue to the certificate; start a new application if you did not finish."},
+		errorMapping{session.ErrHandoverExpired, http.StatusGone, "handover_expired", "The time to finish after the moderator's approval has passed; start a new application."},
+		errorMapping{errCaptureRequired, http.StatusForbidden, "capture_required", "After a moderator's approval the key is issued only after a short live check: open the capture link and follow the camera prompts."},
 		errorMapping{session.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "The request is not valid."},
 	)
 }
@@ -59,9 +55,10 @@ func (s *Server) sessionRoutes() {
 	if s.deps.Capture != nil {
 		s.e.POST("/v1/capture/:token/offer", s.offer)
 	}
-	if s.deps.Handover != nil {
-		s.e.POST("/v1/capture/:token/handover", s.handover)
-	}
+	// The token alone never yields an assertion: the hand-over after an
+	// approval runs through a fresh capture (POST …/offer). This route
+	// stays to tell old pages so.
+	s.e.POST("/v1/capture/:token/handover", s.handover)
 }
 
 type createSessionRequest struct {
@@ -194,13 +191,14 @@ func (s *Server) offer(c echo.Context) error {
 	return c.JSON(http.StatusOK, sdpMessage{Type: "answer", SDP: answer})
 }
 
-// handover: POST /v1/capture/{token}/handover. The applicant of a session a
-// moderator approved gets their assertion and where to post it (once).
+// errCaptureRequired: an assertion was asked for with the capture token
+// alone.
+var errCaptureRequired = errors.New("a fresh live capture is required for the hand-over")
+
+// handover: POST /v1/capture/{token}/handover is refused. Before the
+// hand-over capture existed, this returned the approved session's
+// assertion for the token alone, so a leaked link was enough.
 func (s *Server) handover(c echo.Context) error {
-	next, err := s.deps.Handover.Handover(c.Request().Context(), c.Param("token"))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, next)
+	s.log.WarnContext(c.Request().Context(), "hand-over asked for with the capture token alone (refused)")
+	return errCaptureRequired
 }

@@ -3,7 +3,6 @@ package assertion
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -85,15 +84,18 @@ type Person struct {
 	IIN        string
 }
 
-// Evidence is vidid's own account of the match ("vidid_evidence").
+// Evidence is vidid's own account of the match ("vidid_evidence"). It
+// carries no score: the assertion passes through the applicant's browser,
+// and a score would be a hill-climbing aid for whoever tunes a spoof. The
+// scores stay with the attempt in vidid's database, referenced by the
+// claims' txn (the attempt id).
 type Evidence struct {
-	LivenessScore    float64  `json:"liveness_score"`
-	MatchScore       float64  `json:"match_score"`
-	ThresholdVersion string   `json:"threshold_version"`
-	Model            string   `json:"embedder_model"`
-	Checks           Checks   `json:"checks"`
-	Challenges       []string `json:"challenges,omitempty"` // the active challenges passed, in order
-	ModeratorID      string   `json:"moderator_id,omitempty"`
+	// PolicyVersion is the decision policy the match was judged under.
+	PolicyVersion string   `json:"policy_version"`
+	Model         string   `json:"embedder_model"`
+	Checks        Checks   `json:"checks"`
+	Challenges    []string `json:"challenges,omitempty"` // the active challenges passed, in order
+	ModeratorID   string   `json:"moderator_id,omitempty"`
 }
 
 // Checks says which liveness and injection checks ran on the attempt.
@@ -351,12 +353,7 @@ func (c *Claims) checkIssuable() error {
 	if p.BirthDate.IsZero() {
 		return bad("person needs a birth date")
 	}
-	for _, s := range []float64{c.Evidence.LivenessScore, c.Evidence.MatchScore} {
-		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return bad("scores must be finite numbers")
-		}
-	}
-	for _, s := range append([]string{c.Evidence.ThresholdVersion, c.Evidence.Model}, c.Evidence.Challenges...) {
+	for _, s := range append([]string{c.Evidence.PolicyVersion, c.Evidence.Model}, c.Evidence.Challenges...) {
 		if len(s) > maxNameLen || strings.ContainsFunc(s, isControl) {
 			return bad("evidence strings must be short and printable")
 		}

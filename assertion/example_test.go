@@ -31,7 +31,7 @@ func Example() {
 		Txn:       "attempt-17",
 		Method:    assertion.MethodBVR,
 		Person:    assertiontest.SampleClaims().Person,
-		Evidence:  assertion.Evidence{LivenessScore: 0.98, MatchScore: 0.81, ThresholdVersion: "2025-01", Model: "dlib-resnet-v1"},
+		Evidence:  assertion.Evidence{PolicyVersion: "2025-01", Model: "dlib-resnet-v1"},
 	})
 	if err != nil {
 		panic(err)

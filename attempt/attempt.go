@@ -53,20 +53,27 @@ type Matcher interface {
 	Model() string
 }
 
-// Match is what an assertion is issued for.
+// Match is what an assertion is issued for: a matched attempt (of an open
+// session, or the hand-over capture of an approved one). It holds no
+// score; the scores stay with the attempt record.
 type Match struct {
-	Session          session.Session
-	Citizen          register.Citizen
-	AttemptID        string
-	MatchScore       float64
-	LivenessScore    float64
-	ThresholdVersion string
-	Model            string
-	Challenges       []capture.ChallengeCode
+	Session   session.Session
+	Citizen   register.Citizen
+	AttemptID string
+	// PolicyVersion is the decision policy the match was judged under.
+	PolicyVersion string
+	Model         string
+	Challenges    []capture.ChallengeCode
+}
+
+// Approved gives the embeddings of the frames a moderator approved, for
+// the hand-over capture of an approved session (handover.Service).
+type Approved interface {
+	ApprovedEmbeddings(ctx context.Context, sessionID string) ([]engine.Embedding, error)
 }
 
 // Issuer issues the identity assertion for a match and says where the
-// applicant's browser goes with it.
+// applicant's browser goes with it (handover.Service).
 type Issuer interface {
 	IssueFor(ctx context.Context, m Match) (*capture.Next, error)
 }
@@ -85,6 +92,9 @@ type Policies interface {
 // Config configures the service.
 type Config struct {
 	Capture capture.Config
+	// Approved serves the hand-over capture of approved sessions (nil:
+	// approved sessions cannot be handed over).
+	Approved Approved
 	// FlushDelay is how long the peer stays open after the result message,
 	// so the data channel delivers it.
 	FlushDelay time.Duration
@@ -220,7 +230,7 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 		"liveness", res.Liveness, "match_score", rec.MatchScore)
 	msg := capture.ResultMsg{Type: "result", Outcome: string(rec.Outcome), Reason: string(rec.Reason.Public()), AttemptsLeft: after.AttemptsLeft}
 	switch {
-	case after.State == session.StateMatched && matched != nil && s.issuer != nil:
+	case (after.State == session.StateMatched || after.State == session.StateApproved) && matched != nil && s.issuer != nil:
 		matched.Session = after
 		next, err := s.issuer.IssueFor(context.WithoutCancel(ctx), *matched)
 		if err != nil {
@@ -276,8 +286,7 @@ func (s *Service) judge(ctx context.Context, ss session.Session, att session.Att
 	if v.Outcome != session.OutcomeMatch {
 		return rec, nil
 	}
-	return rec, &Match{Citizen: cz, AttemptID: att.ID, MatchScore: rec.MatchScore, LivenessScore: rec.LivenessScore,
-		ThresholdVersion: v.PolicyVersion, Model: m.Model, Challenges: res.Challenges}
+	return rec, &Match{Citizen: cz, AttemptID: att.ID, PolicyVersion: v.PolicyVersion, Model: m.Model, Challenges: res.Challenges}
 }
 
 // measure collects what the policy judges: how the capture ended, its
@@ -309,16 +318,42 @@ func (s *Service) measure(ctx context.Context, ss session.Session, res capture.R
 		r, err := s.match.VerifyEmbedding(ctx, ss.IIN, engine.Probe{Face: res.Best[i].Face, Quality: res.Best[i].Quality, Embedding: e})
 		switch {
 		case errors.Is(err, verify.ErrReferenceMissing), errors.Is(err, register.ErrNotFound):
-			m.Register, m.MatchScores = policy.RegisterMissing, nil
-			return m, cz, nil
+			m.Register = policy.RegisterMissing
 		case errors.Is(err, verify.ErrReferenceUnusable):
-			m.Register, m.MatchScores = policy.RegisterUnusable, nil
-			return m, cz, nil
+			m.Register = policy.RegisterUnusable
 		case err != nil:
 			return m, cz, fmt.Errorf("verify: %w", err)
 		}
+		if m.Register != policy.RegisterOK {
+			m.MatchScores = nil
+			break
+		}
 		m.MatchScores = append(m.MatchScores, r.Score)
 		cz = r.Citizen
+	}
+	if ss.State != session.StateApproved {
+		return m, cz, nil
+	}
+	// The hand-over capture after an approval: compare with the frames
+	// the moderator approved as well.
+	m.Handover = true
+	if s.cfg.Approved == nil {
+		return m, cz, errors.New("no approved frames to compare the hand-over capture with")
+	}
+	approved, err := s.cfg.Approved.ApprovedEmbeddings(ctx, ss.ID)
+	if err != nil {
+		return m, cz, fmt.Errorf("approved frames: %w", err)
+	}
+	for _, e := range res.Embeddings {
+		best := 0.0
+		for _, a := range approved {
+			sc, err := engine.Score(e, a)
+			if err != nil {
+				return m, cz, fmt.Errorf("compare with an approved frame: %w", err)
+			}
+			best = max(best, sc)
+		}
+		m.ApprovedScores = append(m.ApprovedScores, best)
 	}
 	return m, cz, nil
 }

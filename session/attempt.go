@@ -15,7 +15,9 @@ import (
 // while another attempt of the session runs (one older than
 // MaxCaptureTime is first finished as timeout), with a *LockedError while
 // the applicant is locked out, ErrSessionClosed once the session is final,
-// ErrExpired and ErrConsentRequired.
+// ErrExpired and ErrConsentRequired. An approved session takes the fresh
+// capture of its hand-over until it is handed over (ErrHandedOver) or its
+// window has passed (ErrHandoverExpired).
 func (p *PG) StartAttempt(ctx context.Context, sessionID string) (Attempt, error) {
 	if !ids.IsUUID(sessionID) {
 		return Attempt{}, ErrNotFound
@@ -30,7 +32,7 @@ func (p *PG) StartAttempt(ctx context.Context, sessionID string) (Attempt, error
 		if err != nil {
 			return err
 		}
-		if err := st.requireOpen(ctx, s); err != nil {
+		if err := st.requireCapturable(ctx, s); err != nil {
 			return err
 		}
 		if until, ok := st.g.locked(st.now); ok {
@@ -50,7 +52,7 @@ func (p *PG) StartAttempt(ctx context.Context, sessionID string) (Attempt, error
 			if err := st.finish(ctx, s, running, timeoutResult(), true); err != nil {
 				return err
 			}
-			if s.state != StateOpen {
+			if s.state != StateOpen && s.state != StateApproved {
 				return commitThen(st.closedError(s))
 			}
 		}

@@ -41,6 +41,10 @@ type Config struct {
 	EscalateAfterLockouts int
 	EscalationWindow      time.Duration
 	EscalationLockout     time.Duration
+	// HandoverWindow is how long after a moderator's approval the
+	// applicant may take the fresh capture that hands the assertion over
+	// (24 h).
+	HandoverWindow time.Duration
 	// Logger receives decisions (slog.Default()); IINs are masked.
 	Logger *slog.Logger
 	// Registerer receives the vidid_session_* metrics (none when nil).
@@ -62,6 +66,7 @@ func (c *Config) fill() error {
 	def(&c.MaxCaptureTime, 3*time.Minute)
 	def(&c.FailureWindow, 24*time.Hour)
 	def(&c.EscalationWindow, 24*time.Hour)
+	def(&c.HandoverWindow, 24*time.Hour)
 	if c.EscalateAfterLockouts == 0 {
 		c.EscalateAfterLockouts = 2
 	}
@@ -72,7 +77,7 @@ func (c *Config) fill() error {
 	case c.MaxFailedAttempts < 1:
 		return fmt.Errorf("session config: MaxFailedAttempts %d < 1", c.MaxFailedAttempts)
 	case c.LockoutDuration < 0, c.DefaultTTL < 0, c.MaxTTL < 0, c.MaxCaptureTime < 0,
-		c.FailureWindow < 0, c.EscalationWindow < 0, c.EscalationLockout < 0:
+		c.FailureWindow < 0, c.EscalationWindow < 0, c.EscalationLockout < 0, c.HandoverWindow < 0:
 		return fmt.Errorf("session config: negative duration")
 	case c.DefaultTTL > c.MaxTTL:
 		return fmt.Errorf("session config: DefaultTTL %v > MaxTTL %v", c.DefaultTTL, c.MaxTTL)

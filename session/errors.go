@@ -35,6 +35,10 @@ var (
 	// ErrHandedOver: the assertion of an approved session was already
 	// handed to the applicant (an approval yields one assertion).
 	ErrHandedOver = errors.New("the approved session's assertion was already handed over")
+	// ErrHandoverExpired: the approved session's hand-over window
+	// (Config.HandoverWindow after the approval) has passed; the decision
+	// stands for the relying party, but no assertion is issued any more.
+	ErrHandoverExpired = errors.New("the time to receive the approved session's assertion has passed")
 	// ErrInvalidRequest: bad input (IIN, URL, TTL, language, result
 	// fields); nothing was written.
 	ErrInvalidRequest = errors.New("invalid session request")

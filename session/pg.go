@@ -70,7 +70,7 @@ const viewSelect = `
 	       s.created_at, s.expires_at, s.decided_at, s.attempts_started, s.failed_attempts,
 	       coalesce(s.consent_accepted, false), coalesce(s.consent_lang, ''),
 	       g.failures, g.last_failure_at, g.locked_until, clock_timestamp(),
-	       coalesce(a.outcome, ''), coalesce(a.reason, ''), coalesce(a.running, false)
+	       coalesce(a.outcome, ''), coalesce(a.reason, ''), coalesce(a.running, false), s.handed_over_at
 	FROM sessions s
 	JOIN subject_guards g ON g.iin = s.iin
 	LEFT JOIN LATERAL (
@@ -82,7 +82,7 @@ const viewSelect = `
 func (p *PG) loadView(ctx context.Context, q rp.QueryRower, where string, arg any) (Session, error) {
 	var s Session
 	var state, outcome, reason string
-	var decided, lastFailure, lockedUntil *time.Time
+	var decided, lastFailure, lockedUntil, handedOver *time.Time
 	var failures int
 	var now time.Time
 	err := q.QueryRow(ctx, viewSelect+where, arg).Scan(
@@ -90,7 +90,7 @@ func (p *PG) loadView(ctx context.Context, q rp.QueryRower, where string, arg an
 		&s.CreatedAt, &s.ExpiresAt, &decided, &s.AttemptsStarted, &s.FailedAttempts,
 		&s.ConsentAccepted, &s.ConsentLang,
 		&failures, &lastFailure, &lockedUntil, &now,
-		&outcome, &reason, &s.AttemptRunning)
+		&outcome, &reason, &s.AttemptRunning, &handedOver)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Session{}, ErrNotFound
 	}
@@ -104,6 +104,13 @@ func (p *PG) loadView(ctx context.Context, q rp.QueryRower, where string, arg an
 	g := guard{failures: failures, lastFailure: lastFailure, lockedUntil: lockedUntil}
 	if until, ok := g.locked(now); ok {
 		s.LockedUntil = until
+	}
+	if handedOver != nil {
+		s.HandedOverAt = *handedOver
+	}
+	if s.State == StateApproved && decided != nil {
+		s.HandoverUntil = decided.Add(p.cfg.HandoverWindow)
+		s.HandoverOpen = handedOver == nil && now.Before(s.HandoverUntil)
 	}
 	if s.State == StateOpen {
 		if !now.Before(s.ExpiresAt) && !s.AttemptRunning {

@@ -120,6 +120,8 @@ type sessionRow struct {
 	expiresAt                      time.Time
 	attemptsStarted, failed        int
 	consent                        bool
+	decidedAt                      *time.Time
+	handedOver                     bool
 }
 
 func (st *txState) lockSession(ctx context.Context, id string) (*sessionRow, error) {
@@ -127,10 +129,10 @@ func (st *txState) lockSession(ctx context.Context, id string) (*sessionRow, err
 	var state string
 	err := st.tx.QueryRow(ctx, `
 		SELECT id::text, client_id, iin, callback_url, status, requires_moderation, expires_at,
-		       attempts_started, failed_attempts, coalesce(consent_accepted, false)
+		       attempts_started, failed_attempts, coalesce(consent_accepted, false), decided_at, handed_over_at IS NOT NULL
 		FROM sessions WHERE id = $1::uuid FOR UPDATE`, id).
 		Scan(&s.id, &s.clientID, &s.iin, &s.callbackURL, &state, &s.requiresModeration, &s.expiresAt,
-			&s.attemptsStarted, &s.failed, &s.consent)
+			&s.attemptsStarted, &s.failed, &s.consent, &s.decidedAt, &s.handedOver)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -196,6 +198,15 @@ func (st *txState) closedError(s *sessionRow) error {
 
 // requireOpen refuses unless s is open and unexpired; an open session
 // past its expiry is closed as expired first (committed).
+// requireCapturable: an open session, or an approved one whose hand-over
+// capture is still due (not handed over, within the window).
+func (st *txState) requireCapturable(ctx context.Context, s *sessionRow) error {
+	if s.state == StateApproved {
+		return st.p.handoverOpen(s, st.now)
+	}
+	return st.requireOpen(ctx, s)
+}
+
 func (st *txState) requireOpen(ctx context.Context, s *sessionRow) error {
 	if s.state != StateOpen {
 		return st.closedError(s)
@@ -258,7 +269,10 @@ func (st *txState) recentLockouts(ctx context.Context) (int, error) {
 func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r Result, late bool) error {
 	p := st.p
 	open := s.state == StateOpen
-	counted := open && r.Route == policy.RouteCount
+	// A hand-over capture of an approved session counts its failures too:
+	// someone else holding the link gets ten tries, then the lockout.
+	handover := s.state == StateApproved
+	counted := (open || handover) && r.Route == policy.RouteCount
 	var reason *string
 	if r.Reason != "" {
 		s := string(r.Reason)
@@ -286,6 +300,9 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 		"route": r.Route, "policy_version": r.PolicyVersion,
 	}})
 	st.afterCommit(func() { p.m.attempts.WithLabelValues(string(r.Outcome)).Inc() })
+	if handover && counted {
+		return st.countFailure(ctx, s, r.Reason)
+	}
 	if !open {
 		return nil
 	}
@@ -306,19 +323,27 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 	case r.Route == policy.RouteModerate:
 		return st.decide(ctx, s, StateModeration, r.Reason)
 	case counted:
-		s.failed++
-		if _, err := st.tx.Exec(ctx, `UPDATE sessions SET failed_attempts = $2 WHERE id = $1::uuid`, s.id, s.failed); err != nil {
-			return fmt.Errorf("count failure: %w", err)
-		}
-		st.g.failures = st.g.effectiveFailures(st.now, p.cfg.FailureWindow) + 1
-		now := st.now
-		st.g.lastFailure = &now
-		if err := st.saveGuard(ctx); err != nil {
-			return err
-		}
-		if st.g.failures >= p.cfg.MaxFailedAttempts {
-			return st.lockout(ctx, s, r.Reason)
-		}
+		return st.countFailure(ctx, s, r.Reason)
+	}
+	return nil
+}
+
+// countFailure counts a failed attempt against the session and the
+// applicant's guard, and locks the applicant out at the limit.
+func (st *txState) countFailure(ctx context.Context, s *sessionRow, reason Reason) error {
+	p := st.p
+	s.failed++
+	if _, err := st.tx.Exec(ctx, `UPDATE sessions SET failed_attempts = $2 WHERE id = $1::uuid`, s.id, s.failed); err != nil {
+		return fmt.Errorf("count failure: %w", err)
+	}
+	st.g.failures = st.g.effectiveFailures(st.now, p.cfg.FailureWindow) + 1
+	now := st.now
+	st.g.lastFailure = &now
+	if err := st.saveGuard(ctx); err != nil {
+		return err
+	}
+	if st.g.failures >= p.cfg.MaxFailedAttempts {
+		return st.lockout(ctx, s, reason)
 	}
 	return nil
 }
@@ -347,10 +372,13 @@ func (st *txState) lockout(ctx context.Context, s *sessionRow, reason Reason) er
 		st.iin, s.id, st.now, until, escalated); err != nil {
 		return fmt.Errorf("record lockout: %w", err)
 	}
-	if err := st.decide(ctx, s, StateLocked, reason); err != nil {
-		return err
+	var closed []string
+	if s.state == StateOpen { // an approved session stays approved; its hand-over waits out the lockout
+		if err := st.decide(ctx, s, StateLocked, reason); err != nil {
+			return err
+		}
+		closed = append(closed, s.id)
 	}
-	closed := []string{s.id}
 	rows, err := st.tx.Query(ctx, `
 		SELECT id::text FROM sessions WHERE iin = $1 AND status = 'open' AND id <> $2::uuid ORDER BY id`, st.iin, s.id)
 	if err != nil {

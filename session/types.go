@@ -187,7 +187,14 @@ type Session struct {
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
 	// DecidedAt is when the session left open; zero while open.
-	DecidedAt       time.Time
+	DecidedAt time.Time
+	// HandoverUntil is when an approved session's hand-over window ends
+	// (zero unless approved); HandoverOpen says whether the applicant may
+	// still take the fresh capture that hands the assertion over, and
+	// HandedOverAt when it was handed over (zero until then).
+	HandoverUntil   time.Time
+	HandoverOpen    bool
+	HandedOverAt    time.Time
 	AttemptsStarted int
 	// FailedAttempts counts this session's attempts that counted toward
 	// the lockout.

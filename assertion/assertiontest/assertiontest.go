@@ -6,7 +6,11 @@ package assertiontest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,12 +139,55 @@ func SampleClaims() assertion.Claims {
 			IIN:        "900515400123",
 		},
 		Evidence: assertion.Evidence{
-			LivenessScore:    0.97,
-			MatchScore:       0.83,
-			ThresholdVersion: "2025-01",
-			Model:            "dlib_face_recognition_resnet_model_v1",
-			Checks:           assertion.Checks{Passive: true, ActiveChallenges: true, Injection: true},
-			Challenges:       []string{"turn_left", "blink"},
+			PolicyVersion: "2025-01",
+			Model:         "dlib_face_recognition_resnet_model_v1",
+			Checks:        assertion.Checks{Passive: true, ActiveChallenges: true, Injection: true},
+			Challenges:    []string{"turn_left", "blink"},
 		},
 	}
+}
+
+// Leaks decodes an assertion's payload as anyone holding the token can (the
+// applicant's browser posts it to the CA) and lists what in it could serve
+// as a score: the path of every number other than the JWT times (iat, nbf,
+// exp), and of every key that names a score or a threshold. An assertion
+// vidid issues must give none.
+func Leaks(token string) ([]string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a compact JWS: %d parts", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				p := path + "." + k
+				if l := strings.ToLower(k); strings.Contains(l, "score") || strings.Contains(l, "threshold") {
+					out = append(out, p)
+				}
+				walk(p, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case float64:
+			if path != ".iat" && path != ".nbf" && path != ".exp" {
+				out = append(out, path)
+			}
+		}
+	}
+	walk("", v)
+	sort.Strings(out)
+	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"vidid/capture"
 	"vidid/engine/assemble"
 	"vidid/evidence"
+	"vidid/handover"
 	livocv "vidid/liveness/ocv"
 	"vidid/session"
 	"vidid/verify"
@@ -45,7 +46,8 @@ func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, 
 // startCapture wires the live capture (WebRTC peers, the capture state
 // machine, evidence, assertions) and the capture page into deps.
 func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool *pgxpool.Pool, sessions *session.PG,
-	policies attempt.Policies, verifier *verify.Service, issuer attempt.Issuer, models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), *evidence.PG, error) {
+	policies attempt.Policies, verifier *verify.Service, signer handover.Signer, auditLog handover.Auditor, citizens handover.Citizens,
+	models string, log *slog.Logger, reg prometheus.Registerer, deps *api.Deps) (func(), *evidence.PG, error) {
 	var ice []pion.ICEServer
 	var pageICE []web.ICEServer
 	if sf.stun != "" {
@@ -92,7 +94,14 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	if p, err := policies.Current(); err == nil {
 		capCfg.BestFrames = p.Frames.Match
 	}
-	svc, err := attempt.New(attempt.Config{Capture: capCfg}, sessions, peers{rtc}, eng, passive, policies, verifier, issuer, ev, log, reg)
+	issuer, err := handover.New(handover.Config{CAURL: sf.caURL, Source: "population register (demo)", Checks: checksOf(policies)},
+		pool, signer, auditLog, sessions, citizens, ev, eng)
+	if err != nil {
+		rtc.Close()
+		passive.Close()
+		return nil, nil, err
+	}
+	svc, err := attempt.New(attempt.Config{Capture: capCfg, Approved: issuer}, sessions, peers{rtc}, eng, passive, policies, verifier, issuer, ev, log, reg)
 	if err != nil {
 		rtc.Close()
 		passive.Close()

@@ -17,6 +17,7 @@ import (
 
 	"vidid/api"
 	"vidid/assertion"
+	"vidid/attempt"
 	"vidid/capture"
 	"vidid/moderation"
 	"vidid/policy"
@@ -53,6 +54,7 @@ type serveFlags struct {
 	moderationHolidays                 string
 	moderationZone                     string
 	moderationFourEyes                 string
+	handoverWindow                     time.Duration
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,6 +114,7 @@ as aborted).`, stderr)
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
+	fs.DurationVar(&sf.handoverWindow, "handover-window", 24*time.Hour, "how long after a moderator's approval the applicant may take the short live capture that hands the assertion over; later the capture page says the time has passed (the relying party still sees the approval)")
 	fs.DurationVar(&sf.moderationClaim, "moderation-claim", 30*time.Minute, "how long opening a case reserves it for one moderator")
 	fs.StringVar(&sf.moderationFourEyes, "moderation-four-eyes", moderation.WhyRepeatedLockouts, "comma-separated `kinds` of case an approval of which needs two moderators (near_threshold, register_photo, repeated_lockouts, other; empty: none)")
 	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
@@ -162,7 +165,7 @@ as aborted).`, stderr)
 	verifier := verify.New(regPG, eng, log)
 	clients := rp.NewClients(pool)
 	sessions, err := session.NewPG(pool, session.Config{MaxFailedAttempts: sf.maxFailed, LockoutDuration: sf.lockout,
-		Logger: log, Registerer: reg}, auditLog)
+		HandoverWindow: sf.handoverWindow, Logger: log, Registerer: reg}, auditLog)
 	if err != nil {
 		return err
 	}
@@ -203,10 +206,7 @@ as aborted).`, stderr)
 	}
 	deps.JWKS = keys.JWKS
 	go every(ctx, 10*time.Minute, maintainKeys(log, keys, sf.keyMaxAge))
-	issuer := &assertionIssuer{iss: iss, pool: pool, audit: auditLog, caURL: sf.caURL, checks: checksOf(policies),
-		sessions: sessions, citizens: regPG}
-	deps.Handover = issuer
-	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, policies, verifier, issuer, ef.models, log, reg, &deps)
+	closeCapture, ev, err := startCapture(ctx, sf, eng, pool, sessions, policies, verifier, iss, auditLog, regPG, ef.models, log, reg, &deps)
 	if err != nil {
 		return err
 	}
@@ -358,10 +358,12 @@ func openPolicies(ctx context.Context, pool *pgxpool.Pool, a policy.Auditor, mod
 
 // checksOf says which liveness checks the policy in force enforces, for
 // the assertion.
-func checksOf(h *policy.Holder) assertion.Checks {
-	p, err := h.Current()
-	if err != nil {
-		return assertion.Checks{}
+func checksOf(h attempt.Policies) func() assertion.Checks {
+	return func() assertion.Checks {
+		p, err := h.Current()
+		if err != nil {
+			return assertion.Checks{}
+		}
+		return assertion.Checks{Passive: p.Cue(passiveCue).Mode == policy.Enforce}
 	}
-	return assertion.Checks{Passive: p.Cue(passiveCue).Mode == policy.Enforce}
 }
