@@ -56,3 +56,26 @@ func BenchmarkPassive(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPassiveScorers: cost per frame of each MiniFASNet model and of
+// the fused scorer (both), crop to softmax, one OpenCV thread.
+func BenchmarkPassiveScorers(b *testing.B) {
+	f, fc := benchFace(b)
+	for _, name := range []string{"minifasnet_v2", "minifasnet_v1se", "minifasnet", "fr_liveness"} {
+		b.Run(name, func(b *testing.B) {
+			p, err := passiveScorers(b)[name]()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			eocv.SetNumThreads(1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := p.Score(context.Background(), f, fc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
