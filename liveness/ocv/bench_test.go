@@ -8,6 +8,7 @@ import (
 	"vidid/engine"
 	eocv "vidid/engine/ocv"
 	"vidid/engine/ocv/ocvtest"
+	"vidid/internal/testenv"
 	locv "vidid/liveness/ocv"
 )
 
@@ -58,7 +59,9 @@ func BenchmarkPassive(b *testing.B) {
 }
 
 // BenchmarkPassiveScorers: cost per frame of each MiniFASNet model and of
-// the fused scorer (both), crop to softmax, one OpenCV thread.
+// the fused scorer (both), crop to softmax, one OpenCV thread. cpu-ms-p50/op
+// (testenv.ReportCPU) is the median process CPU time per call, steadier
+// than wall time on a shared machine.
 func BenchmarkPassiveScorers(b *testing.B) {
 	f, fc := benchFace(b)
 	for _, name := range []string{"minifasnet_v2", "minifasnet_v1se", "minifasnet", "fr_liveness"} {
@@ -71,11 +74,11 @@ func BenchmarkPassiveScorers(b *testing.B) {
 			eocv.SetNumThreads(1)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			testenv.ReportCPU(b, func() {
 				if _, err := p.Score(context.Background(), f, fc); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
