@@ -73,13 +73,14 @@ func waitAttempt(t *testing.T, db string, within time.Duration) (string, string)
 // page shows live guidance, then the confirmation, then prepares the
 // assertion hand-over to the CA.
 //
-// The approach clip is a digital zoom of a recording, which the passive
-// anti-spoofing model (rightly) scores as not live, so this test turns the
-// passive check off; TestCaptureZoomedRecordingRefused runs the same clip
-// with it on. Challenges are off here; TestCaptureWithChallenges runs the
+// The approach clip is a digital zoom of a recording, which fr_liveness
+// scores as not live (the default MiniFASNet cue scores it live: it is an
+// injection, not a presentation attack), so this test turns the passive
+// check off to stay independent of either; TestCaptureZoomedRecordingRefused
+// runs the same clip with fr_liveness on. Challenges are off here; TestCaptureWithChallenges runs the
 // same flow with head-turn prompts.
 func TestCaptureMatch(t *testing.T) {
-	sys := start(t, "--challenges", "0", "--policy-override", "liveness.fr_liveness.mode=off", "--ca-url", "http://127.0.0.1:1")
+	sys := start(t, "--challenges", "0", "--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://127.0.0.1:1")
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)
@@ -157,9 +158,11 @@ func TestCameraDenied(t *testing.T) {
 
 // TestCaptureZoomedRecordingRefused: the same digitally zoomed recording
 // with the passive check on ends as liveness_failed, and the page offers
-// another attempt.
+// another attempt. It runs the fr_liveness model: the default MiniFASNet
+// models score this genuine, digitally zoomed recording as live (it is an
+// injection, not a presentation attack; docs/liveness.md).
 func TestCaptureZoomedRecordingRefused(t *testing.T) {
-	sys := start(t, "--challenges", "0")
+	sys := start(t, "--challenges", "0", "--liveness-model", "fr_liveness")
 	ctx := browser(t, approachVideo(t), false)
 	open(t, ctx, sys.session(t, register.DemoSubjectIIN("s01-apfol")), true)
 	outcome, reason := waitAttempt(t, sys.db, 90*time.Second)
@@ -183,7 +186,7 @@ func TestCaptureZoomedRecordingRefused(t *testing.T) {
 // same-person check), whose score is stored with the attempt.
 func TestCaptureWithChallenges(t *testing.T) {
 	sys := start(t, "--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
-		"--policy-override", "liveness.fr_liveness.mode=off", "--ca-url", "http://127.0.0.1:1")
+		"--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://127.0.0.1:1")
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)

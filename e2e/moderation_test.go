@@ -37,7 +37,7 @@ import (
 func TestModerationApproval(t *testing.T) {
 	ctx := context.Background()
 	caAddr := freePort(t)
-	sys := start(t, "--challenges", "0", "--policy-override", "liveness.fr_liveness.mode=off", "--ca-url", "http://"+caAddr)
+	sys := start(t, "--challenges", "0", "--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://"+caAddr)
 	caBase := startCA(t, sys.db, caAddr, sys.base)
 
 	// The citizen: a register photo with two faces in it.

@@ -14,3 +14,18 @@ import (
 type PassiveScorer interface {
 	Score(ctx context.Context, f engine.Frame, face engine.Face) (float64, error)
 }
+
+// Scores are the passive cues of one face in one frame: the p(live) of the
+// two MiniFASNet models (Silent-Face-Anti-Spoofing V2 at crop scale 2.7 and
+// V1SE at 4.0) and their fusion, the mean of the two. Evidence stores each
+// cue; decisions use Fused.
+type Scores struct {
+	V2, V1SE, Fused float64
+}
+
+// MultiScorer is a PassiveScorer that also reports its per-model cues
+// (liveness/ocv.Fused).
+type MultiScorer interface {
+	PassiveScorer
+	ScoreAll(ctx context.Context, f engine.Frame, face engine.Face) (Scores, error)
+}

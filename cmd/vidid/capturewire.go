@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"vidid/evidence"
 	"vidid/handover"
 	livocv "vidid/liveness/ocv"
+	"vidid/policy"
 	"vidid/session"
 	"vidid/verify"
 	"vidid/web"
@@ -62,7 +64,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	if err != nil {
 		return nil, nil, err
 	}
-	passive, err := livocv.NewPassive(livocv.PassiveConfig{ModelRoot: models})
+	passive, err := openPassive(sf.livenessModel, models)
 	if err != nil {
 		rtc.Close()
 		return nil, nil, err
@@ -90,11 +92,11 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	// The capture measures (passive liveness, the same-person score during
 	// the prompts); the decision policy judges.
 	capCfg := capture.Config{Challenges: sf.challenges, ChallengeKinds: sf.challengeKinds, MaxDuration: sf.maxCapture,
-		PassiveCue: passiveCue, MeasureSamePerson: sf.challenges > 0}
+		PassiveCue: sf.livenessModel, MeasureSamePerson: sf.challenges > 0}
 	if p, err := policies.Current(); err == nil {
 		capCfg.BestFrames = p.Frames.Match
 	}
-	issuer, err := handover.New(handover.Config{CAURL: sf.caURL, Source: "population register (demo)", Checks: checksOf(policies)},
+	issuer, err := handover.New(handover.Config{CAURL: sf.caURL, Source: "population register (demo)", Checks: checksOf(policies, sf.livenessModel)},
 		pool, signer, auditLog, sessions, citizens, ev, eng)
 	if err != nil {
 		rtc.Close()
@@ -126,6 +128,46 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 		_ = rtc.Close()
 		_ = passive.Close()
 	}, ev, nil
+}
+
+// The passive liveness scorers --liveness-model selects.
+const (
+	livenessMiniFASNet = "minifasnet"  // livocv.Fused, the default
+	livenessFrLiveness = "fr_liveness" // livocv.Passive, the former default
+)
+
+// checkLivenessModel refuses an unknown --liveness-model.
+func checkLivenessModel(model string) error {
+	if model != livenessMiniFASNet && model != livenessFrLiveness {
+		return fmt.Errorf("%w: --liveness-model %q: want %s or %s", errUsage, model, livenessMiniFASNet, livenessFrLiveness)
+	}
+	return nil
+}
+
+// passiveOverrides makes the selected model the policy's passive cue: the
+// built-in policy enforces minifasnet and only records fr_liveness, so
+// running fr_liveness enforces its cue and turns off the minifasnet cue,
+// which would otherwise fail every attempt as required but not measured.
+// The operator's own overrides come after these and win.
+func passiveOverrides(model string) []policy.Override {
+	if model != livenessFrLiveness {
+		return nil
+	}
+	return []policy.Override{
+		{Field: "liveness." + livenessFrLiveness + ".mode", Value: string(policy.Enforce)},
+		{Field: "liveness." + livenessMiniFASNet + ".mode", Value: string(policy.Off)},
+	}
+}
+
+// openPassive loads the passive liveness scorer named by --liveness-model.
+func openPassive(model, root string) (interface {
+	capture.Liveness
+	Close() error
+}, error) {
+	if model == livenessFrLiveness {
+		return livocv.NewPassive(livocv.PassiveConfig{ModelRoot: root})
+	}
+	return livocv.NewFused(livocv.MiniFASNetConfig{ModelRoot: root})
 }
 
 // moderationOf says where a session sent to a moderator stands, for the

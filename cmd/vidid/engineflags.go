@@ -15,8 +15,8 @@ import (
 )
 
 // passiveCue is the decision policy's name for the passive liveness score
-// of the scorer serve runs.
-const passiveCue = "fr_liveness"
+// of the default scorer (serve's --liveness-model names the one it runs).
+const passiveCue = livenessMiniFASNet
 
 // engineFlags are the flags every command that loads the face models takes.
 type engineFlags struct {

@@ -48,6 +48,7 @@ type serveFlags struct {
 	keyMaxAge                          time.Duration
 	evidenceRetention                  time.Duration
 	analysisFPS                        float64
+	livenessModel                      string
 	secrets                            string
 	createSecrets                      bool
 	moderationClaim                    time.Duration
@@ -108,6 +109,7 @@ as aborted).`, stderr)
 	fs.IntVar(&sf.iceMuxPort, "ice-udp-mux", 0, "serve all WebRTC traffic on this one UDP port (containers, firewalls); 0 = off")
 	fs.StringVar(&sf.stun, "stun", envOr("VIDID_STUN", ""), "comma-separated STUN/TURN `urls` offered to browsers")
 	fs.BoolVar(&sf.loopbackOnly, "webrtc-loopback", false, "WebRTC on 127.0.0.1 only (tests, local demo)")
+	fs.StringVar(&sf.livenessModel, "liveness-model", envOr("VIDID_LIVENESS_MODEL", livenessMiniFASNet), "passive liveness `model`, also its cue's name in the policy: minifasnet (default: MiniFASNet V2 and V1SE, mean p(live)) or fr_liveness (env VIDID_LIVENESS_MODEL)")
 	fs.Float64Var(&sf.analysisFPS, "analysis-fps", 8, "frames per second run through the face pipeline per capture (always the newest frame; older ones are dropped)")
 	fs.DurationVar(&sf.evidenceRetention, "evidence-retention", 30*24*time.Hour, "how long the best frames of an attempt are kept for moderators before deletion")
 	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
@@ -120,6 +122,9 @@ as aborted).`, stderr)
 	fs.StringVar(&sf.moderationZone, "moderation-tz", "Asia/Almaty", "time `zone` the moderation deadline's working days are counted in")
 	fs.StringVar(&sf.moderationHolidays, "moderation-holidays", "", "extra days off for the moderation deadline, comma-separated YYYY-MM-DD (Kurban Ait, the yearly day transfers); Kazakhstan's fixed-date holidays are built in")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkLivenessModel(sf.livenessModel); err != nil {
 		return err
 	}
 	cal, err := moderationCalendar(sf.moderationZone, sf.moderationHolidays)
@@ -154,9 +159,13 @@ as aborted).`, stderr)
 	if err != nil {
 		return err
 	}
-	policies, err := openPolicies(ctx, pool, auditLog, eng.Model(), pf.overrides(passiveCue), log)
+	policies, err := openPolicies(ctx, pool, auditLog, eng.Model(), append(passiveOverrides(sf.livenessModel), pf.overrides(sf.livenessModel)...), log)
 	if err != nil {
 		return err
+	}
+	if p, err := policies.Current(); err == nil && p.Cue(sf.livenessModel).Mode != policy.Enforce {
+		log.Warn("the decision policy does not enforce the passive liveness cue of the model this server runs",
+			"cue", sf.livenessModel, "mode", p.Cue(sf.livenessModel).Mode, "policy", p.Version)
 	}
 	regPG, err := openRegister(ctx, pool, sf.secrets, sf.createSecrets, auditLog, log)
 	if err != nil {
@@ -358,7 +367,7 @@ func openPolicies(ctx context.Context, pool *pgxpool.Pool, a policy.Auditor, mod
 
 // checksOf says which liveness checks the policy in force enforces, for
 // the assertion.
-func checksOf(h attempt.Policies) func() assertion.Checks {
+func checksOf(h attempt.Policies, passiveCue string) func() assertion.Checks {
 	return func() assertion.Checks {
 		p, err := h.Current()
 		if err != nil {

@@ -101,8 +101,36 @@ func SquareBox(box, bounds image.Rectangle) image.Rectangle {
 // on one side is shifted back inside. The result lies within the frame and
 // is empty only for an empty box.
 func ScaledCrop(box image.Rectangle, scale float64, w, h int) image.Rectangle {
-	if box.Empty() || w <= 1 || h <= 1 {
+	b, ok := scaledBox(box, scale, w, h)
+	if !ok {
 		return image.Rectangle{}
+	}
+	// Integer rectangle as the Faceplugin package makes it: truncated
+	// corner, truncated size.
+	ix, iy := int(math.Max(b.X1, 0)), int(math.Max(b.Y1, 0))
+	r := image.Rect(ix, iy, ix+int(b.W()), iy+int(b.H()))
+	return r.Intersect(image.Rect(0, 0, w, h))
+}
+
+// ScaledCropInclusive is ScaledCrop with the integer conversion of
+// Silent-Face-Anti-Spoofing (MiniFASNet): the same scaled, shifted box,
+// then each corner truncated to int and the pixel rows y1..y2 and columns
+// x1..x2 taken inclusively, i.e. image.Rect(x1, y1, x2+1, y2+1).
+func ScaledCropInclusive(box image.Rectangle, scale float64, w, h int) image.Rectangle {
+	b, ok := scaledBox(box, scale, w, h)
+	if !ok {
+		return image.Rectangle{}
+	}
+	r := image.Rect(int(math.Max(b.X1, 0)), int(math.Max(b.Y1, 0)), int(b.X2)+1, int(b.Y2)+1)
+	return r.Intersect(image.Rect(0, 0, w, h))
+}
+
+// scaledBox is the float box of ScaledCrop: box (x, y, width, height as
+// pixel counts) enlarged by min(scale, (h-1)/height, (w-1)/width) about its
+// centre and shifted back inside [0, w-1] x [0, h-1].
+func scaledBox(box image.Rectangle, scale float64, w, h int) (Box, bool) {
+	if box.Empty() || w <= 1 || h <= 1 {
+		return Box{}, false
 	}
 	bw, bh := float64(box.Dx()), float64(box.Dy())
 	s := math.Min(scale, math.Min(float64(h-1)/bh, float64(w-1)/bw))
@@ -125,11 +153,7 @@ func ScaledCrop(box image.Rectangle, scale float64, w, h int) image.Rectangle {
 		y1 -= y2 - float64(h-1)
 		y2 = float64(h - 1)
 	}
-	// Integer rectangle as the Faceplugin package makes it: truncated
-	// corner, truncated size.
-	ix, iy := int(math.Max(x1, 0)), int(math.Max(y1, 0))
-	r := image.Rect(ix, iy, ix+int(x2-x1), iy+int(y2-y1))
-	return r.Intersect(image.Rect(0, 0, w, h))
+	return Box{x1, y1, x2, y2}, true
 }
 
 // Affine is a 2x3 affine matrix mapping (x, y) to

@@ -318,6 +318,30 @@ func TestSquareBoxAndScaledCrop(t *testing.T) {
 	}
 }
 
+// ScaledCropInclusive: the same float box as ScaledCrop, corners truncated,
+// the last row and column included (Silent-Face-Anti-Spoofing's crop).
+func TestScaledCropInclusive(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		box   image.Rectangle
+		scale float64
+		want  image.Rectangle
+	}{
+		{"2.7 fits", image.Rect(270, 190, 370, 290), 2.7, image.Rect(185, 105, 456, 376)},
+		{"2.7 fractional corners", image.Rect(101, 101, 151, 151), 2.7, image.Rect(58, 58, 194, 194)},
+		{"2.7 shifted right", image.Rect(0, 190, 100, 290), 2.7, image.Rect(0, 105, 271, 376)},
+		{"2.7 limited by height", image.Rect(270, 140, 470, 340), 2.7, image.Rect(130, 0, 610, 480)},
+		{"4.0 shifted up", image.Rect(270, 330, 370, 430), 4.0, image.Rect(120, 79, 521, 480)},
+		{"empty box", image.Rectangle{}, 2.7, image.Rectangle{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ScaledCropInclusive(tc.box, tc.scale, 640, 480); got != tc.want {
+				t.Fatalf("ScaledCropInclusive = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // Any box, however hostile, gives crops inside the frame and no panic.
 func FuzzCrops(f *testing.F) {
 	f.Add(10, 10, 50, 50, 640, 480, 2.7)
@@ -336,6 +360,9 @@ func FuzzCrops(f *testing.F) {
 		c := ScaledCrop(sq, scale, w, h)
 		if !c.Empty() && !c.In(bounds) {
 			t.Fatalf("ScaledCrop %v outside %v", c, bounds)
+		}
+		if c := ScaledCropInclusive(sq, scale, w, h); !c.Empty() && !c.In(bounds) {
+			t.Fatalf("ScaledCropInclusive %v outside %v", c, bounds)
 		}
 	})
 }

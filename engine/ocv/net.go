@@ -43,10 +43,16 @@ type Net struct {
 // that order. A missing, truncated or altered file gives an error wrapping
 // both models.ErrModel and engine.ErrModel.
 func OpenNet(modelRoot, name string, outputs ...string) (*Net, error) {
+	return OpenNetIn(modelRoot, ModelSubdir, name, outputs...)
+}
+
+// OpenNetIn is OpenNet for a model in another folder of the catalogue
+// (subdir, e.g. "minifasnet"): the same verification before OpenCV reads it.
+func OpenNetIn(modelRoot, subdir, name string, outputs ...string) (*Net, error) {
 	if len(outputs) == 0 {
 		return nil, fmt.Errorf("open %s: no outputs named", name)
 	}
-	return openNet(modelRoot, name, func(b []byte) ([]byte, []string, error) { return b, outputs, nil })
+	return openNet(modelRoot, subdir, name, func(b []byte) ([]byte, []string, error) { return b, outputs, nil })
 }
 
 // OpenNetPart is OpenNet for the part of a network that computes the
@@ -61,17 +67,17 @@ func OpenNetPart(modelRoot, name string, keep ...string) (*Net, error) {
 	if len(keep) == 0 {
 		return nil, fmt.Errorf("open %s: no nodes named", name)
 	}
-	return openNet(modelRoot, name, func(b []byte) ([]byte, []string, error) { return trimONNX(b, keep) })
+	return openNet(modelRoot, ModelSubdir, name, func(b []byte) ([]byte, []string, error) { return trimONNX(b, keep) })
 }
 
 // openNet reads and verifies the model, lets prepare turn the verified
 // bytes into the model to load and its output names, and loads it.
-func openNet(modelRoot, name string, prepare func([]byte) ([]byte, []string, error)) (*Net, error) {
-	b, err := models.ReadVerified(modelRoot, ModelSubdir, name)
+func openNet(modelRoot, subdir, name string, prepare func([]byte) ([]byte, []string, error)) (*Net, error) {
+	b, err := models.ReadVerified(modelRoot, subdir, name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", name, engine.ErrModel, err)
 	}
-	f, err := models.Lookup(ModelSubdir, name)
+	f, err := models.Lookup(subdir, name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", name, engine.ErrModel, err)
 	}

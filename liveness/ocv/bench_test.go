@@ -8,6 +8,7 @@ import (
 	"vidid/engine"
 	eocv "vidid/engine/ocv"
 	"vidid/engine/ocv/ocvtest"
+	"vidid/internal/testenv"
 	locv "vidid/liveness/ocv"
 )
 
@@ -54,5 +55,30 @@ func BenchmarkPassive(b *testing.B) {
 		if _, err := p.Score(context.Background(), f, fc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPassiveScorers: cost per frame of each MiniFASNet model and of
+// the fused scorer (both), crop to softmax, one OpenCV thread. cpu-ms-p50/op
+// (testenv.ReportCPU) is the median process CPU time per call, steadier
+// than wall time on a shared machine.
+func BenchmarkPassiveScorers(b *testing.B) {
+	f, fc := benchFace(b)
+	for _, name := range []string{"minifasnet_v2", "minifasnet_v1se", "minifasnet", "fr_liveness"} {
+		b.Run(name, func(b *testing.B) {
+			p, err := passiveScorers(b)[name]()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			eocv.SetNumThreads(1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			testenv.ReportCPU(b, func() {
+				if _, err := p.Score(context.Background(), f, fc); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
 	}
 }

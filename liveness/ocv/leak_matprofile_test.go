@@ -22,9 +22,16 @@ func TestNoMatLeaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fu, err := locv.NewFused(locv.MiniFASNetConfig{ModelRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	run := func() {
 		if _, err := p.Score(ctx, f, fc); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fu.ScoreAll(ctx, f, fc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +43,7 @@ func TestNoMatLeaks(t *testing.T) {
 	if n := gocv.MatProfile.Count(); n != steady {
 		t.Errorf("live Mats grew from %d to %d over 10 calls", steady, n)
 	}
-	for _, c := range []interface{ Close() error }{p} {
+	for _, c := range []interface{ Close() error }{p, fu} {
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}

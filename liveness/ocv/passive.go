@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"sync"
-
-	"gocv.io/x/gocv"
 
 	"vidid/engine"
 	eocv "vidid/engine/ocv"
@@ -30,14 +27,9 @@ type PassiveConfig struct {
 }
 
 // Passive is the fr_liveness.onnx passive anti-spoofing model (3 classes,
-// class 0 = live).
-type Passive struct {
-	mu      sync.Mutex
-	net     *eocv.Net
-	resized gocv.Mat
-	blob    gocv.Mat
-	outs    []gocv.Mat
-}
+// class 0 = live). It is no longer the default passive scorer (MiniFASNet,
+// Fused, is): it remains selectable as an optional cue.
+type Passive struct{ c *cropClassifier }
 
 var _ liveness.PassiveScorer = (*Passive)(nil)
 
@@ -51,12 +43,7 @@ func NewPassive(cfg PassiveConfig) (*Passive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new passive liveness: %w", err)
 	}
-	return &Passive{
-		net:     net,
-		resized: gocv.NewMat(),
-		blob:    eocv.NewBlob(3, passiveSize, passiveSize),
-		outs:    []gocv.Mat{gocv.NewMat()},
-	}, nil
+	return &Passive{newCropClassifier("passive liveness", net, passiveSize, 3, eocv.Norm{Scale: [3]float32{1, 1, 1}, RGB: true})}, nil
 }
 
 // PassiveCrop is the frame region the passive model sees: the square face
@@ -69,51 +56,12 @@ func PassiveCrop(face engine.Face, w, h int) image.Rectangle {
 // Score returns p(live): the softmax probability of class 0 for the crop
 // (PassiveCrop) resized to 128x128, fed as raw 0..255 values in R,G,B order.
 func (p *Passive) Score(ctx context.Context, f engine.Frame, face engine.Face) (float64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	if err := f.Validate(); err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	crop := PassiveCrop(face, f.Width, f.Height)
-	if crop.Dx() < 8 || crop.Dy() < 8 {
-		return 0, fmt.Errorf("passive liveness: %w: box %v gives crop %v in a %dx%d frame", eocv.ErrBadFace, face.Box, crop, f.Width, f.Height)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.net == nil {
-		return 0, fmt.Errorf("passive liveness: %w", engine.ErrClosed)
-	}
-	src, err := eocv.FrameMat(f)
-	if err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	defer src.Close()
-	if err := eocv.CropResize(src, crop, image.Pt(passiveSize, passiveSize), &p.resized); err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	if err := eocv.FillBlob(p.resized, &p.blob, eocv.Norm{Scale: [3]float32{1, 1, 1}, RGB: true}); err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	if err := p.net.Forward(p.blob, p.outs); err != nil {
-		return 0, fmt.Errorf("passive liveness: %w", err)
-	}
-	v, err := eocv.Floats(&p.outs[0], 3, "passive liveness: output")
+	pr, err := p.c.probs(ctx, f, face, PassiveCrop)
 	if err != nil {
 		return 0, err
 	}
-	return eocv.Softmax(v)[0], nil
+	return pr[0], nil
 }
 
 // Close frees the network and buffers. It is idempotent.
-func (p *Passive) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.net == nil {
-		return nil
-	}
-	err := p.net.Close()
-	p.net = nil
-	eocv.CloseMats(&p.resized, &p.blob, &p.outs[0])
-	return err
-}
+func (p *Passive) Close() error { return p.c.close() }

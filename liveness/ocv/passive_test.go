@@ -57,16 +57,6 @@ func (s stack) face(tb testing.TB, f engine.Frame) (engine.Face, bool) {
 	return fc, true
 }
 
-func newPassive(tb testing.TB) *locv.Passive {
-	tb.Helper()
-	p, err := locv.NewPassive(locv.PassiveConfig{ModelRoot: ocvtest.ModelRoot(tb)})
-	if err != nil {
-		tb.Fatalf("NewPassive: %v", err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	return p
-}
-
 // scoreSet returns p(live) for the top face of every frame matching
 // pattern, by subject folder, and how many frames had no face.
 func scoreSet(t *testing.T, s stack, p liveness.PassiveScorer, data, pattern string) (all []float64, by map[string][]float64, noFace int) {
@@ -112,7 +102,19 @@ func describe(by map[string][]float64) string {
 func TestPassiveBonafideAboveReplay(t *testing.T) {
 	data := ocvtest.DataDir(t)
 	s := newStack(t)
-	p := newPassive(t)
+	for _, name := range []string{"fr_liveness", "minifasnet"} {
+		t.Run(name, func(t *testing.T) {
+			p, err := passiveScorers(t)[name]()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			bonafideAboveReplay(t, s, p, data)
+		})
+	}
+}
+
+func bonafideAboveReplay(t *testing.T, s stack, p liveness.PassiveScorer, data string) {
 	bona, bonaBy, bonaMiss := scoreSet(t, s, p, data, "spoof/bonafide/*-frames/*.jpg")
 	replay, replayBy, replayMiss := scoreSet(t, s, p, data, "spoof/replay/*-frames/*.jpg")
 	if len(bona) < 20 || len(replay) < 20 {
@@ -135,8 +137,7 @@ func TestPassiveBonafideAboveReplay(t *testing.T) {
 	}
 }
 
-func TestPassiveBadInput(t *testing.T) {
-	p := newPassive(t)
+func checkBadInput(t *testing.T, p scorer) {
 	f := engine.Frame{Width: 64, Height: 48, Pix: make([]byte, 64*48*3)}
 	for _, tc := range []struct {
 		name string
@@ -156,6 +157,11 @@ func TestPassiveBadInput(t *testing.T) {
 	}
 	if v, err := p.Score(context.Background(), f, engine.Face{Box: image.Rect(20, 10, 40, 30)}); err != nil || v < 0 || v > 1 {
 		t.Fatalf("small valid face: %v, %v", v, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Score(ctx, f, engine.Face{Box: image.Rect(20, 10, 40, 30)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled context: %v", err)
 	}
 	p.Close()
 	if err := p.Close(); err != nil {
@@ -188,6 +194,11 @@ func TestCorruptLivenessModels(t *testing.T) {
 	dir := t.TempDir()
 	for name, open := range map[string]func() error{
 		"passive": func() error { _, err := locv.NewPassive(locv.PassiveConfig{ModelRoot: dir}); return err },
+		"minifasnet": func() error {
+			_, err := locv.NewMiniFASNet(locv.MiniFASNetConfig{ModelRoot: dir}, locv.MiniFASNetV1SE)
+			return err
+		},
+		"fused": func() error { _, err := locv.NewFused(locv.MiniFASNetConfig{ModelRoot: dir}); return err },
 	} {
 		if err := open(); !errors.Is(err, models.ErrModel) || !errors.Is(err, engine.ErrModel) {
 			t.Errorf("%s with no model files: %v", name, err)
