@@ -8,9 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"vidid/audit"
 	"vidid/idnum"
-	"vidid/internal/ids"
 	"vidid/register"
 	"vidid/session"
 )
@@ -72,52 +70,17 @@ type PastSession struct {
 const historyLimit = 20
 
 // Open claims a case for mod and returns it. The opening is recorded in
-// the audit log in the same transaction as the claim: the register photo
-// and the frames are served only to the moderator holding the claim, so
-// every look at them follows an audited opening. A case claimed by another
-// moderator gives a *ClaimError; a decided one ErrNotInQueue.
+// the audit log in the same transaction as the claim, and the case is read
+// in it too: the register photo and the frames are served only to the
+// moderator holding the claim, so every look at them follows an audited
+// opening. A case claimed by another moderator gives a *ClaimError; a
+// decided one ErrNotInQueue.
 func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case, error) {
-	if !ids.IsUUID(sessionID) {
-		return Case{}, ErrNotFound
-	}
 	var c Case
 	var iin string
-	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
-		var status string
-		var claimedBy *string
-		var claimedUntil *time.Time
-		// No join here: a row locked after waiting for another opening is
-		// re-read, but a joined row would not be (Postgres re-checks only
-		// the locked table), so the name is read in a statement of its own.
-		err := tx.QueryRow(ctx, `
-			SELECT status, iin, CASE WHEN claimed_until > now() THEN claimed_by END, claimed_until
-			FROM sessions WHERE id = $1::uuid FOR UPDATE`, sessionID).Scan(&status, &iin, &claimedBy, &claimedUntil)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("lock case: %w", err)
-		}
-		if session.State(status) != session.StateModeration {
-			return fmt.Errorf("%w (state %s)", ErrNotInQueue, status)
-		}
-		if claimedBy != nil && *claimedBy != mod.ID {
-			ce := &ClaimError{Until: *claimedUntil}
-			if err := tx.QueryRow(ctx, `SELECT name FROM moderators WHERE id = $1`, *claimedBy).Scan(&ce.By); err != nil {
-				return fmt.Errorf("look up the moderator holding the case: %w", err)
-			}
-			return ce
-		}
-		var until time.Time
-		if err := tx.QueryRow(ctx, `
-			UPDATE sessions SET claimed_by = $2, claimed_until = now() + $3::interval
-			WHERE id = $1::uuid RETURNING claimed_until`, sessionID, mod.ID, q.cfg.ClaimTTL.String()).Scan(&until); err != nil {
-			return fmt.Errorf("claim case: %w", err)
-		}
-		if _, err := q.audit.Append(ctx, tx, audit.Entry{Kind: audit.KindCaseOpened, SessionID: sessionID, Subject: iin,
-			Data: map[string]any{"moderator_id": mod.ID, "claimed_until": until.UTC()}}); err != nil {
-			return err
-		}
+	err := q.sessions.ClaimCase(ctx, sessionID, mod.ID, q.cfg.ClaimTTL, func(ctx context.Context, tx pgx.Tx, cl session.Claim) error {
+		iin = cl.IIN
+		var err error
 		c.CaseSummary, err = q.scanSummary(tx.QueryRow(ctx, listColumns+` WHERE s.id = $1::uuid`, sessionID))
 		if err != nil {
 			return fmt.Errorf("load case: %w", err)
@@ -128,13 +91,26 @@ func (q *Queue) Open(ctx context.Context, mod Moderator, sessionID string) (Case
 		c.History, err = loadHistory(ctx, tx, iin, sessionID)
 		return err
 	})
+	var held *session.ClaimedError
+	if errors.As(err, &held) {
+		return Case{}, q.claimError(ctx, held)
+	}
 	if err != nil {
-		return Case{}, err
+		return Case{}, caseError(err)
 	}
 	q.m.opened.Inc()
 	c.Citizen = q.citizen(ctx, iin)
 	q.log.InfoContext(ctx, "case opened", "session_id", sessionID, "moderator_id", mod.ID)
 	return c, nil
+}
+
+// claimError names the moderator holding a case.
+func (q *Queue) claimError(ctx context.Context, held *session.ClaimedError) error {
+	ce := &ClaimError{Until: held.Until}
+	if err := q.pool.QueryRow(ctx, `SELECT name FROM moderators WHERE id = $1`, held.ModeratorID).Scan(&ce.By); err != nil {
+		return fmt.Errorf("look up the moderator holding the case: %w", err)
+	}
+	return ce
 }
 
 func loadHistory(ctx context.Context, tx pgx.Tx, iin, sessionID string) ([]PastSession, error) {

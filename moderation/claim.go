@@ -12,7 +12,7 @@ import (
 )
 
 // claimed checks that mod holds the claim on an open case and returns
-// the session's IIN.
+// the session's IIN (a read: the claim is written by package session).
 func (q *Queue) claimed(ctx context.Context, mod Moderator, sessionID string) (string, error) {
 	if !ids.IsUUID(sessionID) {
 		return "", ErrNotFound
@@ -39,14 +39,5 @@ func (q *Queue) claimed(ctx context.Context, mod Moderator, sessionID string) (s
 
 // Release gives a case back to the queue before its claim runs out.
 func (q *Queue) Release(ctx context.Context, mod Moderator, sessionID string) error {
-	if !ids.IsUUID(sessionID) {
-		return ErrNotFound
-	}
-	_, err := q.pool.Exec(ctx, `
-		UPDATE sessions SET claimed_by = NULL, claimed_until = NULL
-		WHERE id = $1::uuid AND claimed_by = $2`, sessionID, mod.ID)
-	if err != nil {
-		return fmt.Errorf("release case: %w", err)
-	}
-	return nil
+	return caseError(q.sessions.ReleaseCase(ctx, sessionID, mod.ID))
 }

@@ -13,6 +13,7 @@ import (
 
 	"vidid/audit"
 	"vidid/internal/apikey"
+	"vidid/session"
 )
 
 // TokenPrefix starts every moderator access token.
@@ -105,8 +106,8 @@ func (m *Moderators) Disable(ctx context.Context, id string) error {
 			}
 			return nil // already disabled
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1`, id); err != nil {
-			return fmt.Errorf("release claims: %w", err)
+		if err := session.ReleaseClaims(ctx, tx, id); err != nil {
+			return err
 		}
 		_, err = m.audit.Append(ctx, tx, audit.Entry{Kind: audit.KindModeratorChanged,
 			Data: map[string]any{"moderator_id": id, "action": "disabled"}})

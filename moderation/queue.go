@@ -17,11 +17,16 @@ import (
 	"vidid/session"
 )
 
-// Decider records a moderator's decision on a session (session.PG).
+// Decider writes a review to the sessions table (session.PG): the claim,
+// its release and the decision, each in one transaction.
 type Decider interface {
+	ClaimCase(ctx context.Context, sessionID, moderatorID string, ttl time.Duration,
+		view func(ctx context.Context, tx pgx.Tx, c session.Claim) error) error
+	ReleaseCase(ctx context.Context, sessionID, moderatorID string) error
 	DecideCase(ctx context.Context, sessionID string, d session.Decision) (session.Session, error)
-	Get(ctx context.Context, id string) (session.Session, error)
 }
+
+var _ Decider = (*session.PG)(nil)
 
 // Register returns a citizen's register record (register.PG).
 type Register interface {

@@ -38,17 +38,30 @@ type Decision struct {
 	// Reason is why a rejection was made, one of RejectReasons (empty
 	// for an approval; optional for a rejection).
 	Reason string
-	// FirstApprovedBy is the moderator whose approval came first when
-	// the case needed two (the four-eyes rule); recorded in the audit log.
-	FirstApprovedBy string
+	// Claimed requires ModeratorID to hold an unexpired claim on the case
+	// (ClaimCase), checked under the row lock: ErrNotClaimed otherwise.
+	// The decision releases the claim.
+	Claimed bool
+	// TwoApprovals, when set, says whether an approval of the case needs
+	// two moderators (the four-eyes rule), from the case's kind: its last
+	// finished attempt's reason and whether it was flagged for moderation.
+	// The first such approval is recorded, the claim released and the
+	// session stays in moderation; the second must come from another
+	// moderator (ErrSecondApprover) and is the decision. A rejection
+	// needs one moderator.
+	TwoApprovals func(lastReason Reason, flagged bool) bool
 }
 
 // RejectReasons are the codes a rejection can give, for analysts.
 var RejectReasons = []string{"different_person", "not_live", "register_photo_wrong", "poor_evidence", "other"}
 
 // DecideCase records a moderator's decision on a session in moderation,
-// with the moderator, the note and the rejection code in the session row
-// and the audit log, in one transaction.
+// with the claim check and the four-eyes rule (see Decision): the
+// moderator, the note and the rejection code in the session row, the
+// state change, the relying party's callback, the release of the claim
+// and the audit records, all in one transaction. A session in moderation
+// after a successful DecideCase had a first approval recorded. A session
+// not in moderation gives ErrInvalidTransition.
 func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Session, error) {
 	if d.ModeratorID == "" || len(d.ModeratorID) > 200 || len(d.Note) > 4000 {
 		return Session{}, fmt.Errorf("%w: moderator id (1..200 bytes) and note (≤4000 bytes) required", ErrInvalidRequest)
@@ -64,8 +77,27 @@ func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Sess
 		if !CanTransition(s.state, to) {
 			return fmt.Errorf("%w: %s → %s", ErrInvalidTransition, s.state, to)
 		}
-		if _, err := st.tx.Exec(ctx, `UPDATE sessions SET moderator_id = $2, moderation_note = $3, moderation_reason = nullif($4, '') WHERE id = $1::uuid`,
-			s.id, d.ModeratorID, d.Note, d.Reason); err != nil {
+		c, err := st.loadCase(ctx, s)
+		if err != nil {
+			return err
+		}
+		if d.Claimed && !c.heldBy(d.ModeratorID, st.now) {
+			return ErrNotClaimed
+		}
+		var firstBy string
+		if d.Approved && d.TwoApprovals != nil && d.TwoApprovals(c.lastReason, s.requiresModeration) {
+			switch {
+			case c.firstBy == nil:
+				return st.recordFirstApproval(ctx, s, d)
+			case *c.firstBy == d.ModeratorID:
+				return ErrSecondApprover
+			}
+			firstBy = *c.firstBy
+		}
+		if _, err := st.tx.Exec(ctx, `
+			UPDATE sessions SET moderator_id = $2, moderation_note = $3, moderation_reason = nullif($4, ''),
+			       claimed_by = NULL, claimed_until = NULL
+			WHERE id = $1::uuid`, s.id, d.ModeratorID, d.Note, d.Reason); err != nil {
 			return fmt.Errorf("record moderation: %w", err)
 		}
 		if d.Approved {
@@ -79,8 +111,8 @@ func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Sess
 		if d.Reason != "" {
 			data["reason"] = d.Reason
 		}
-		if d.FirstApprovedBy != "" {
-			data["first_approved_by"] = d.FirstApprovedBy
+		if firstBy != "" {
+			data["first_approved_by"] = firstBy
 		}
 		st.queueAudit(audit.Entry{Kind: audit.KindModerationDecision, SessionID: s.id, Subject: s.iin, Data: data})
 		return st.decide(ctx, s, to, "")
@@ -89,22 +121,12 @@ func (p *PG) DecideCase(ctx context.Context, sessionID string, d Decision) (Sess
 
 // transition runs fn on a locked session and returns the updated view.
 func (p *PG) transition(ctx context.Context, sessionID string, fn func(context.Context, *txState, *sessionRow) error) (Session, error) {
-	if !ids.IsUUID(sessionID) {
-		return Session{}, ErrNotFound
-	}
-	_, iin, err := p.subjectOf(ctx, "id = $1::uuid", sessionID)
-	if err != nil {
-		return Session{}, err
-	}
 	var out Session
-	err = p.inSubject(ctx, iin, false, func(ctx context.Context, st *txState) error {
-		s, err := st.lockSession(ctx, sessionID)
-		if err != nil {
-			return err
-		}
+	err := p.onLocked(ctx, sessionID, func(ctx context.Context, st *txState, s *sessionRow) error {
 		if err := fn(ctx, st, s); err != nil {
 			return err
 		}
+		var err error
 		out, err = p.loadView(ctx, st.tx, "s.id = $1::uuid", sessionID)
 		return err
 	})
@@ -112,4 +134,22 @@ func (p *PG) transition(ctx context.Context, sessionID string, fn func(context.C
 		return Session{}, err
 	}
 	return out, nil
+}
+
+// onLocked runs fn on a session locked in inSubject's transaction.
+func (p *PG) onLocked(ctx context.Context, sessionID string, fn func(context.Context, *txState, *sessionRow) error) error {
+	if !ids.IsUUID(sessionID) {
+		return ErrNotFound
+	}
+	_, iin, err := p.subjectOf(ctx, "id = $1::uuid", sessionID)
+	if err != nil {
+		return err
+	}
+	return p.inSubject(ctx, iin, false, func(ctx context.Context, st *txState) error {
+		s, err := st.lockSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, st, s)
+	})
 }

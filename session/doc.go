@@ -46,11 +46,22 @@
 // instead, the lockout that reaches the count lasts EscalationLockout (e.g.
 // 24 h) and sessions are not flagged.
 //
+// # Moderation cases
+//
+// A session in moderation is a case. Package moderation reads the queue
+// and orchestrates a review; the writes are here (case.go), and no other
+// package writes the sessions table (TestOnlySessionWritesSessions).
+// ClaimCase reserves a case for a moderator and audits the opening;
+// DecideCase checks the moderator's claim and the four-eyes rule under the
+// locks and records a first approval, or the decision with its callback,
+// audit records and the release of the claim, in one transaction.
+//
 // # Concurrency and clocks
 //
 // Every write locks the applicant's subject_guards row first (SELECT … FOR
 // UPDATE), then session rows, then attempt rows, and appends audit records
-// last; all time decisions (lockout, expiry, the capture deadline) use the
+// last (releasing claims, ReleaseCase and ReleaseClaims, touches only the
+// claim columns and takes no guard lock); all time decisions (lockout, expiry, the capture deadline) use the
 // database clock read after the lock was granted. So any number of vidid
 // replicas sharing one database agree: at most one attempt runs per
 // session (ErrAttemptInProgress, also enforced by a partial unique index),

@@ -44,6 +44,21 @@ var (
 	ErrInvalidRequest = errors.New("invalid session request")
 )
 
+// Sentinel errors of moderation cases (case.go).
+var (
+	// ErrNotInModeration: the session is not a case waiting for a
+	// moderator (already decided, or never sent to moderation).
+	ErrNotInModeration = errors.New("session is not in moderation")
+	// ErrClaimed: another moderator holds the case; see ClaimedError.
+	ErrClaimed = errors.New("case claimed by another moderator")
+	// ErrNotClaimed: the deciding moderator holds no unexpired claim on
+	// the case.
+	ErrNotClaimed = errors.New("case not claimed by this moderator, or the claim ran out")
+	// ErrSecondApprover: under the four-eyes rule the second approval
+	// came from the moderator who gave the first.
+	ErrSecondApprover = errors.New("the second approval must come from another moderator")
+)
+
 // LockedError is returned (wrapped) while an applicant is locked out.
 // errors.Is(err, ErrLockedOut) holds for it.
 type LockedError struct {
