@@ -39,10 +39,19 @@ type AtFMR struct {
 	Measurable bool    `json:"measurable"`
 	// FNMR at the lowest threshold whose FMR <= Target, with its interval.
 	FNMR Estimate `json:"fnmr"`
-	// Threshold is that threshold, with its interval.
-	Threshold Estimate `json:"threshold"`
+	// Threshold is that threshold (Verification.Thresholds has its
+	// interval).
+	Threshold Num `json:"threshold"`
 	// FMR is the FMR measured at Threshold (<= Target).
 	FMR Num `json:"fmr"`
+}
+
+// ThresholdAt is the threshold that meets one FMR target, with its
+// interval.
+type ThresholdAt struct {
+	Target     float64 `json:"fmr_target"`
+	Measurable bool    `json:"measurable"`
+	Estimate
 }
 
 // Verification is the accuracy of one embedder on one set of comparisons.
@@ -54,6 +63,8 @@ type Verification struct {
 	EER          Estimate `json:"eer"`
 	EERThreshold Num      `json:"eer_threshold"`
 	FNMRAtFMR    []AtFMR  `json:"fnmr_at_fmr"`
+	// Thresholds are the thresholds of FNMRAtFMR, with intervals.
+	Thresholds []ThresholdAt `json:"thresholds"`
 	// AtThreshold is the operating point at the active threshold.
 	AtThreshold *Point `json:"at_threshold,omitempty"`
 	// Curve holds DET/ROC points from the highest threshold down.
@@ -83,11 +94,12 @@ func Analyze(s Set, o AnalyzeOptions) Verification {
 	}
 	for _, target := range o.FMRTargets {
 		a := AtFMR{Target: target, Measurable: Measurable(target, len(s.Impostor)),
-			FNMR: Estimate{Num(nan), Interval{nan, nan}}, Threshold: Estimate{Num(nan), Interval{nan, nan}}, FMR: Num(nan)}
+			FNMR: Estimate{Num(nan), Interval{nan, nan}}, Threshold: Num(nan), FMR: Num(nan)}
 		if p, ok := r.atFMR(target); ok && a.Measurable {
-			a.FNMR.Value, a.Threshold.Value, a.FMR = Num(p.FNMR), Num(p.Threshold), Num(p.FMR)
+			a.FNMR.Value, a.Threshold, a.FMR = Num(p.FNMR), Num(p.Threshold), Num(p.FMR)
 		}
 		v.FNMRAtFMR = append(v.FNMRAtFMR, a)
+		v.Thresholds = append(v.Thresholds, ThresholdAt{Target: target, Measurable: a.Measurable, Estimate: Estimate{a.Threshold, Interval{nan, nan}}})
 	}
 	if o.Resamples > 0 && s.Identities > 1 {
 		ci := Bootstrap(s.Identities, o.Resamples, o.Seed, o.Threads, func(w []float64) []float64 {
@@ -108,7 +120,7 @@ func Analyze(s Set, o AnalyzeOptions) Verification {
 		v.EER.CI95 = ci[0]
 		for i := range v.FNMRAtFMR {
 			if v.FNMRAtFMR[i].Measurable {
-				v.FNMRAtFMR[i].FNMR.CI95, v.FNMRAtFMR[i].Threshold.CI95 = ci[1+2*i], ci[2+2*i]
+				v.FNMRAtFMR[i].FNMR.CI95, v.Thresholds[i].CI95 = ci[1+2*i], ci[2+2*i]
 			}
 		}
 	}
@@ -127,8 +139,8 @@ func Analyze(s Set, o AnalyzeOptions) Verification {
 func candidates(r *ranked, v Verification, active float64) []Point {
 	var ts []float64
 	for _, a := range v.FNMRAtFMR {
-		if a.Threshold.Value.Measured() {
-			ts = append(ts, float64(a.Threshold.Value))
+		if a.Threshold.Measured() {
+			ts = append(ts, float64(a.Threshold))
 		}
 	}
 	if v.EERThreshold.Measured() {

@@ -13,6 +13,9 @@ import (
 type Comparison struct {
 	Score float64
 	A, B  int32
+	// I and J index the images compared, in the list the Set was built
+	// from (for the per-comparison CSV); tests may leave them zero.
+	I, J int32
 }
 
 // Set is a verification score set.

@@ -35,7 +35,7 @@ func TestAnalyzeHandComputed(t *testing.T) {
 	}{{true, 0, 0.2}, {false, nan, nan}, {false, nan, nan}} // 4 impostors measure FMR >= 3/4 only
 	for i, w := range want {
 		a := v.FNMRAtFMR[i]
-		if a.Measurable != w.measurable || !same(float64(a.FNMR.Value), w.fnmr) || !same(float64(a.Threshold.Value), w.th) {
+		if a.Measurable != w.measurable || !same(float64(a.FNMR.Value), w.fnmr) || !same(float64(a.Threshold), w.th) {
 			t.Errorf("target %v: %+v, want %+v", a.Target, a, w)
 		}
 	}
@@ -119,8 +119,8 @@ func TestBootstrapDeterministic(t *testing.T) {
 	if a.EER.CI95 != b.EER.CI95 || a.FNMRAtFMR[0].FNMR.CI95 != b.FNMRAtFMR[0].FNMR.CI95 {
 		t.Fatalf("intervals depend on threads: %v %v", a.EER.CI95, b.EER.CI95)
 	}
-	if ci := a.FNMRAtFMR[0].Threshold.CI95; !(ci[0] <= float64(a.FNMRAtFMR[0].Threshold.Value) && float64(a.FNMRAtFMR[0].Threshold.Value) <= ci[1]) {
-		t.Errorf("threshold %v outside its interval %v", a.FNMRAtFMR[0].Threshold.Value, ci)
+	if th := a.Thresholds[0]; !(th.CI95[0] <= float64(th.Value) && float64(th.Value) <= th.CI95[1]) {
+		t.Errorf("threshold %v outside its interval %v", th.Value, th.CI95)
 	}
 }
 
