@@ -75,8 +75,8 @@ func compareFace(name string, a, b *FacePart) []Change {
 	for i, x := range a.FNMRAtFMR {
 		for j, y := range b.FNMRAtFMR {
 			if x.Target == y.Target {
-				out = append(out, Change{fmt.Sprintf("%s FNMR at FMR %.0e", name, x.Target), x.FNMR, y.FNMR},
-					Change{fmt.Sprintf("%s threshold at FMR %.0e", name, x.Target), a.Thresholds[i].Estimate, b.Thresholds[j].Estimate})
+				out = append(out, Change{fmt.Sprintf("%s FNMR at FMR %s", name, target(x.Target)), x.FNMR, y.FNMR},
+					Change{fmt.Sprintf("%s threshold at FMR %s", name, target(x.Target)), a.Thresholds[i].Estimate, b.Thresholds[j].Estimate})
 			}
 		}
 	}

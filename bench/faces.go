@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"vidid/dataset"
 	"vidid/engine"
 )
 
@@ -227,4 +228,16 @@ func impostorPairs(im Images, firsts []int32, maxN int, seed uint64) []Compariso
 		out = append(out, mk(a, b))
 	}
 	return out
+}
+
+// ImagesOf lists the images of a face folder's identities.
+func ImagesOf(ids []dataset.Identity) Images {
+	var im Images
+	for i, id := range ids {
+		im.Names = append(im.Names, id.Name)
+		for _, p := range id.Images {
+			im.Paths, im.Ident = append(im.Paths, p), append(im.Ident, int32(i))
+		}
+	}
+	return im
 }

@@ -21,7 +21,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf("%.4f", float64(n))
 	},
 	"rate": func(f float64) string { return pct(Num(f)) },
-	"sci":  func(f float64) string { return fmt.Sprintf("%.0e", f) },
+	"sci":  target,
 	"keys": func(m map[string]Num) []string { return slices.Sorted(maps.Keys(m)) },
 }).Parse(reportTemplate))
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // WriteSummary prints the report's main figures as text.
@@ -30,7 +31,7 @@ func WriteSummary(w io.Writer, r Report) error {
 		for _, p := range []struct {
 			name string
 			pp   *PADPart
-		}{{"frames", l.Frames}, {"crops", l.Crops}, {"video frames", l.VideoFrames}} {
+		}{{"frames", l.Frames}, {"crops", l.Crops}, {"mixed", l.Mixed}, {"video frames", l.VideoFrames}} {
 			if p.pp == nil {
 				continue
 			}
@@ -54,10 +55,10 @@ func writeFacePart(ew *errWriter, name string, p *FacePart) {
 	ew.printf("    EER %s %s at %.4f\n", pct(p.EER.Value), ci(p.EER.CI95), float64(p.EERThreshold))
 	for i, a := range p.FNMRAtFMR {
 		if !a.Measurable {
-			ew.printf("    FNMR at FMR %.0e: not measurable (%d impostors < %.0f)\n", a.Target, p.Impostor, MinImpostorsPerTarget/a.Target)
+			ew.printf("    FNMR at FMR %s: not measurable (%d impostors < %.0f)\n", target(a.Target), p.Impostor, MinImpostorsPerTarget/a.Target)
 			continue
 		}
-		ew.printf("    FNMR at FMR %.0e: %s %s, threshold %.4f %s\n", a.Target, pct(a.FNMR.Value), ci(a.FNMR.CI95),
+		ew.printf("    FNMR at FMR %s: %s %s, threshold %.4f %s\n", target(a.Target), pct(a.FNMR.Value), ci(a.FNMR.CI95),
 			float64(a.Threshold), ciScore(p.Thresholds[i].CI95))
 	}
 	if t := p.AtThreshold; t != nil {
@@ -109,3 +110,6 @@ func joinOr(xs []string, none string) string {
 	}
 	return out
 }
+
+// target formats an FMR target: 0.01, 0.0001, 1e-05.
+func target(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

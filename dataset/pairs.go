@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -95,4 +96,19 @@ func LoadIdentities(root string) ([]Identity, error) {
 		}
 	}
 	return out, nil
+}
+
+// SampleIdentities returns a seeded random sample of n identities, in
+// their original order (all of them when n <= 0 or n >= len(ids)).
+func SampleIdentities(ids []Identity, n int, seed uint64) []Identity {
+	if n <= 0 || n >= len(ids) {
+		return ids
+	}
+	idx := rand.New(rand.NewPCG(seed, 0)).Perm(len(ids))[:n]
+	sort.Ints(idx)
+	out := make([]Identity, n)
+	for i, k := range idx {
+		out[i] = ids[k]
+	}
+	return out
 }

@@ -105,7 +105,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bf.resamples, "bootstrap", 500, "bootstrap resamples over identities for the 95% intervals (0 = none)")
 	fs.IntVar(&bf.perIdentity, "genuine-per-identity", 50, "at most `n` genuine comparisons per identity (0 = all)")
 	fs.IntVar(&bf.impostors, "max-impostors", 0, "at most `n` impostor comparisons, sampled (0 = all-vs-all)")
-	fs.IntVar(&bf.maxIdentities, "max-identities", 0, "use only the first `n` identities of faces/ (0 = all), for quick runs")
+	fs.IntVar(&bf.maxIdentities, "max-identities", 0, "use a seeded sample of `n` identities of faces/ (0 = all), for quick runs")
 	fs.IntVar(&bf.scoresImpostors, "scores-max-impostors", 200000, "write at most `n` impostor rows per part to scores.csv (every k-th; 0 = all)")
 	fs.Float64Var(&bf.liveThreshold, "liveness-threshold", 0.1, "per-frame p(live) at or above which a presentation is bona fide (serve's --passive-liveness-threshold default)")
 	fs.Float64Var(&bf.videoFPS, "video-fps", 2, "frames per second sampled from each video")
@@ -149,16 +149,8 @@ func loadBenchInputs(ctx context.Context, bf *benchFlags) (bench.Inputs, error) 
 		case err != nil:
 			return in, err
 		default:
-			if bf.maxIdentities > 0 && len(ids) > bf.maxIdentities {
-				ids = ids[:bf.maxIdentities]
-			}
-			var im bench.Images
-			for i, id := range ids {
-				im.Names = append(im.Names, id.Name)
-				for _, p := range id.Images {
-					im.Paths, im.Ident = append(im.Paths, p), append(im.Ident, int32(i))
-				}
-			}
+			ids = dataset.SampleIdentities(ids, bf.maxIdentities, bf.seed)
+			im := bench.ImagesOf(ids)
 			in.Faces = &im
 		}
 	}
