@@ -68,7 +68,8 @@ type Identity struct {
 	Images []string
 }
 
-// LoadIdentities lists `<root>/<person>/*.{jpg,jpeg,png}` sorted by name.
+// LoadIdentities lists `<root>/<person>/*.{jpg,jpeg,png}` sorted by name;
+// a person folder may be a symbolic link.
 func LoadIdentities(root string) ([]Identity, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -76,7 +77,7 @@ func LoadIdentities(root string) ([]Identity, error) {
 	}
 	var out []Identity
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() && !isDirLink(filepath.Join(root, e.Name()), e) {
 			continue
 		}
 		var imgs []string
@@ -111,4 +112,13 @@ func SampleIdentities(ids []Identity, n int, seed uint64) []Identity {
 		out[i] = ids[k]
 	}
 	return out
+}
+
+// isDirLink reports whether e is a symbolic link to a folder.
+func isDirLink(path string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
