@@ -103,12 +103,12 @@ func WriteHTML(w io.Writer, r Report) error {
 		for _, pp := range []struct {
 			name string
 			p    *PADPart
-		}{{"frames and stills", l.Frames}, {"face crops", l.Crops}, {"attack and live face in one frame (mixed; ground truth ambiguous)", l.Mixed}, {"frames sampled from videos", l.VideoFrames}} {
+		}{{"frames and stills", l.Frames}, {"face crops", l.Crops}, {"mixed: an attack and a live face in one frame (ground truth ambiguous)", l.Mixed}, {"frames sampled from videos", l.VideoFrames}} {
 			if pp.p == nil {
 				continue
 			}
 			v.PAD = append(v.PAD, htmlPAD{Title: pp.name, Part: pp.p,
-				Plot: padPlot("liveness, "+pp.name+": error rates by threshold", pp.p.Sweep, slices.Sorted(maps.Keys(pp.p.APCER)), l.Threshold).svg()})
+				Plot: padPlot("APCER and BPCER by p(live) threshold", pp.p.Sweep, slices.Sorted(maps.Keys(pp.p.APCER)), l.Threshold).svg()})
 		}
 	}
 	return reportTmpl.Execute(w, v)

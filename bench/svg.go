@@ -73,6 +73,8 @@ type plot struct {
 	x, y   axis
 	series []series
 	marks  []vline
+	// legendLow puts the legend in the lower right corner.
+	legendLow bool
 }
 
 const (
@@ -116,6 +118,9 @@ func (p plot) svg() template.HTML {
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6"%s points="%s"/>`, col, dash, strings.Join(pts, " "))
 		ly := padT + 14 + 14*i
+		if p.legendLow {
+			ly = padT + int(innerH) - 8 - 14*(len(p.series)-1-i)
+		}
 		fmt.Fprintf(&b, `<line x1="%.0f" y1="%d" x2="%.0f" y2="%d" stroke="%s" stroke-width="2"%s/><text x="%.0f" y="%d" class="lg">%s</text>`,
 			padL+innerW-150, ly-4, padL+innerW-132, ly-4, col, dash, padL+innerW-128, ly, esc(s.name))
 	}
@@ -135,7 +140,9 @@ func detPlot(title string, curves []namedCurve) plot {
 	for _, c := range curves {
 		s := series{name: c.name, dashed: c.dashed}
 		for _, pt := range c.pts {
-			s.xs, s.ys = append(s.xs, max(pt.FMR, 1e-7)), append(s.ys, max(pt.FNMR, 1e-5))
+			if pt.FMR > 0 { // FMR 0 is off a log axis: the curve starts at one false match
+				s.xs, s.ys = append(s.xs, pt.FMR), append(s.ys, max(pt.FNMR, 1e-5))
+			}
 		}
 		p.series = append(p.series, s)
 	}
@@ -158,11 +165,13 @@ func rocPlot(title string, curves []namedCurve) plot {
 	}
 	p := plot{title: title,
 		x: axis{lo: 1e-6, hi: 1, log: true, label: "FMR", ticks: logTicks(1e-6, 1), pct: true},
-		y: axis{lo: lo, hi: 1, label: "TAR = 1 - FNMR", ticks: linTicks(lo, 1, max(0.1, (1-lo)/5)), pct: true}}
+		y: axis{lo: lo, hi: 1, label: "TAR = 1 - FNMR", ticks: linTicks(lo, 1, (1-lo)/5), pct: true}, legendLow: true}
 	for _, c := range curves {
 		s := series{name: c.name, dashed: c.dashed}
 		for _, pt := range c.pts {
-			s.xs, s.ys = append(s.xs, max(pt.FMR, 1e-7)), append(s.ys, 1-pt.FNMR)
+			if pt.FMR > 0 {
+				s.xs, s.ys = append(s.xs, pt.FMR), append(s.ys, 1-pt.FNMR)
+			}
 		}
 		p.series = append(p.series, s)
 	}
