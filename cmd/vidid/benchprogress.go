@@ -9,6 +9,7 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/sys/unix"
 
 	"vidid/bench"
 )
@@ -17,7 +18,9 @@ import (
 // line per stage every interval and at its end.
 func newBenchProgress(w io.Writer, interval time.Duration) bench.Progress {
 	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		// A terminal answers the termios request; /dev/null, also a
+		// character device, does not.
+		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
 			return &barProgress{w: w}
 		}
 	}
