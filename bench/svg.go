@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -30,7 +31,10 @@ func (a axis) frac(v float64) float64 {
 func (a axis) tickLabel(v float64) string {
 	switch {
 	case a.pct && a.log:
-		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", 100*v), "0"), ".") + "%"
+		if 100*v >= 1 {
+			return fmt.Sprintf("%.0f%%", 100*v)
+		}
+		return strconv.FormatFloat(100*v, 'g', 1, 64) + "%"
 	case a.pct:
 		return fmt.Sprintf("%.0f%%", 100*v)
 	}
@@ -132,10 +136,25 @@ func (p plot) svg() template.HTML {
 	return template.HTML(b.String()) //nolint:gosec // built above with every text escaped
 }
 
+// fmrAxis is a log FMR axis from the decade of the smallest positive FMR
+// of the curves (at most 1e-7, at least 1e-3) to 1.
+func fmrAxis(label string, curves []namedCurve) axis {
+	lo := 1e-3
+	for _, c := range curves {
+		for _, pt := range c.pts {
+			if pt.FMR > 0 {
+				lo = min(lo, math.Pow(10, math.Floor(math.Log10(pt.FMR))))
+			}
+		}
+	}
+	lo = max(lo, 1e-7)
+	return axis{lo: lo, hi: 1, log: true, label: label, ticks: logTicks(lo, 1), pct: true}
+}
+
 // detPlot draws DET curves (FNMR against FMR, both log scale).
 func detPlot(title string, curves []namedCurve) plot {
 	p := plot{title: title,
-		x: axis{lo: 1e-6, hi: 1, log: true, label: "FMR (false match rate)", ticks: logTicks(1e-6, 1), pct: true},
+		x: fmrAxis("FMR (false match rate)", curves),
 		y: axis{lo: 1e-4, hi: 1, log: true, label: "FNMR (false non-match rate)", ticks: logTicks(1e-4, 1), pct: true}}
 	for _, c := range curves {
 		s := series{name: c.name, dashed: c.dashed}
@@ -154,7 +173,7 @@ func rocPlot(title string, curves []namedCurve) plot {
 	lo := 1.0
 	for _, c := range curves {
 		for _, pt := range c.pts {
-			if pt.FMR >= 1e-6 {
+			if pt.FMR > 0 {
 				lo = min(lo, 1-pt.FNMR)
 			}
 		}
@@ -164,7 +183,7 @@ func rocPlot(title string, curves []namedCurve) plot {
 		lo = 0.9
 	}
 	p := plot{title: title,
-		x: axis{lo: 1e-6, hi: 1, log: true, label: "FMR", ticks: logTicks(1e-6, 1), pct: true},
+		x: fmrAxis("FMR", curves),
 		y: axis{lo: lo, hi: 1, label: "TAR = 1 - FNMR", ticks: linTicks(lo, 1, (1-lo)/5), pct: true}, legendLow: true}
 	for _, c := range curves {
 		s := series{name: c.name, dashed: c.dashed}
