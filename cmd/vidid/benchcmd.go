@@ -46,9 +46,11 @@ gaps), EER, FNMR at FMR 1e-2 ... 1e-5 and the threshold meeting each
 target (a target counts only with at least 3/target impostor comparisons:
 else "not measurable"), 95% intervals by bootstrap over identities
 (--bootstrap resamples, --seed), DET/ROC points, score histograms, rates at
-the active threshold (the engine's thresholds.json or --thresholds /
---threshold), per-group figures with --meta, and APCER per attack type,
-BPCER and ACER per frame at --liveness-threshold.
+the active threshold (the decision policy's match threshold for the
+model: the built-in policy or --policy FILE, --threshold overrides it),
+per-group figures with --meta, and APCER per attack type,
+BPCER and ACER per frame at the policy's passive liveness threshold
+(--passive-liveness-threshold overrides it).
 
 Failure to acquire: no face; a second face at least half as tall as the
 main face (the subject is ambiguous; smaller background faces are ignored,
@@ -76,13 +78,14 @@ compare the timing with them at --threads 1 on an idle machine.`
 
 type benchFlags struct {
 	ef                                engineFlags
+	pf                                policyFlags
 	data, out, pairs, meta, cache     string
 	scores, parts                     string
 	asJSON, qualityGate               bool
 	seed                              uint64
 	resamples, perIdentity, impostors int
 	maxIdentities, scoresImpostors    int
-	liveThreshold, videoFPS           float64
+	videoFPS                          float64
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -92,6 +95,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("bench", "bench [--data DIR] [--out DIR] [--pairs FILE] [--meta FILE] [--embedder onnx|dlib|all] [flags]\n  vidid bench compare A.json B.json", benchDescription, stderr)
 	var bf benchFlags
 	bf.ef.add(fs)
+	bf.pf.add(fs, true)
 	fs.StringVar(&bf.data, "data", envOr("VIDID_DATA", "../shared/data"), "data `dir` with any of faces/, spoof/, video/ (env VIDID_DATA)")
 	fs.StringVar(&bf.out, "out", "", "write report.json, scores.csv and report.html into this `dir`")
 	fs.StringVar(&bf.pairs, "pairs", "", "pair list `file` (default DIR/faces/lfw-pairs.tsv when present; \"none\" for none)")
@@ -107,7 +111,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bf.impostors, "max-impostors", 0, "at most `n` impostor comparisons, sampled (0 = all-vs-all)")
 	fs.IntVar(&bf.maxIdentities, "max-identities", 0, "use a seeded sample of `n` identities of faces/ (0 = all), for quick runs")
 	fs.IntVar(&bf.scoresImpostors, "scores-max-impostors", 200000, "write at most `n` impostor rows per part to scores.csv (every k-th; 0 = all)")
-	fs.Float64Var(&bf.liveThreshold, "liveness-threshold", 0.1, "per-frame p(live) at or above which a presentation is bona fide (serve's --passive-liveness-threshold default)")
 	fs.Float64Var(&bf.videoFPS, "video-fps", 2, "frames per second sampled from each video")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -237,10 +240,8 @@ func openBench(bf *benchFlags, stderr io.Writer) (*bench.Config, func(), error) 
 			closers[i]()
 		}
 	}
-	cfg := &bench.Config{Cache: cache, Progress: newBenchProgress(stderr, 10*time.Second), Resamples: bf.resamples,
-		LivenessThreshold: bf.liveThreshold, LivenessSource: "--liveness-threshold (per frame; serve applies --passive-liveness-threshold to the mean over an attempt's frames)",
-		VideoFPS: bf.videoFPS,
-		Face:     bench.FaceOptions{GenuinePerIdentity: bf.perIdentity, MaxImpostors: bf.impostors, Seed: bf.seed, Threads: workers, QualityGate: bf.qualityGate}}
+	cfg := &bench.Config{Cache: cache, Progress: newBenchProgress(stderr, 10*time.Second), Resamples: bf.resamples, VideoFPS: bf.videoFPS,
+		Face: bench.FaceOptions{GenuinePerIdentity: bf.perIdentity, MaxImpostors: bf.impostors, Seed: bf.seed, Threads: workers, QualityGate: bf.qualityGate}}
 	names := []string{bf.ef.embedder}
 	if bf.ef.embedder == "all" {
 		names = []string{assemble.EmbedderONNX, assemble.EmbedderDlib}
@@ -256,9 +257,23 @@ func openBench(bf *benchFlags, stderr io.Writer) (*bench.Config, func(), error) 
 		}
 		closers = append(closers, p.Close)
 		pool = p
-		th := p.all[0].Threshold()
-		cfg.Faces = append(cfg.Faces, bench.FaceModel{Name: name, Acq: &faceAcquirer{pool: p, model: p.all[0].Model()},
-			Active: bench.ActiveThreshold{Score: th.Score, Version: th.Version, FMRTarget: fmrTargetOf(bf.ef.thresholds, th.Model, th.Version)}})
+		model := p.all[0].Model()
+		pol, err := bf.pf.offline(model)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		mp, err := pol.Model(model)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		cfg.Faces = append(cfg.Faces, bench.FaceModel{Name: name, Acq: &faceAcquirer{pool: p, model: model},
+			Active: bench.ActiveThreshold{Score: mp.Match, Version: pol.Version, FMRTarget: mp.FMRTarget}})
+		if cue, ok := pol.Liveness[passiveCue]; ok {
+			cfg.LivenessThreshold = cue.Threshold
+			cfg.LivenessSource = fmt.Sprintf("policy %s, cue %s (mode %s), applied per frame here; the live path applies it to p(live) aggregated over an attempt", pol.Version, passiveCue, cue.Mode)
+		}
 	}
 	if strings.Contains(bf.parts, "spoof") || strings.Contains(bf.parts, "video") {
 		la, closeFn, err := newLivenessAcquirer(pool, bf.ef.models, workers)
@@ -308,21 +323,6 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// fmrTargetOf is the FMR target the threshold set chose model's threshold
-// for (0 when unknown, e.g. an override).
-func fmrTargetOf(file, model, version string) float64 {
-	ts, err := assemble.LoadThresholds(file)
-	if err != nil || ts.Version != version {
-		return 0
-	}
-	for _, t := range ts.Thresholds {
-		if t.Model == model {
-			return t.FMRTarget
-		}
-	}
-	return 0
-}
 
 func runBenchCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench compare", "bench compare A.json B.json", `
