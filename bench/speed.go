@@ -57,3 +57,5 @@ func (l *Latencies) Summary() Summary {
 func (s Summary) String() string {
 	return fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  max %.1f ms  (%d calls)", s.P50, s.P95, s.Max, s.Calls)
 }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

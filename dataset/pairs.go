@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,7 +68,8 @@ type Identity struct {
 	Images []string
 }
 
-// LoadIdentities lists `<root>/<person>/*.{jpg,jpeg,png}` sorted by name.
+// LoadIdentities lists `<root>/<person>/*.{jpg,jpeg,png}` sorted by name;
+// a person folder may be a symbolic link.
 func LoadIdentities(root string) ([]Identity, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -75,7 +77,7 @@ func LoadIdentities(root string) ([]Identity, error) {
 	}
 	var out []Identity
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() && !isDirLink(filepath.Join(root, e.Name()), e) {
 			continue
 		}
 		var imgs []string
@@ -95,4 +97,28 @@ func LoadIdentities(root string) ([]Identity, error) {
 		}
 	}
 	return out, nil
+}
+
+// SampleIdentities returns a seeded random sample of n identities, in
+// their original order (all of them when n <= 0 or n >= len(ids)).
+func SampleIdentities(ids []Identity, n int, seed uint64) []Identity {
+	if n <= 0 || n >= len(ids) {
+		return ids
+	}
+	idx := rand.New(rand.NewPCG(seed, 0)).Perm(len(ids))[:n]
+	sort.Ints(idx)
+	out := make([]Identity, n)
+	for i, k := range idx {
+		out[i] = ids[k]
+	}
+	return out
+}
+
+// isDirLink reports whether e is a symbolic link to a folder.
+func isDirLink(path string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

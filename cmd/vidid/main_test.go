@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,94 +147,6 @@ func TestVerifyCommand(t *testing.T) {
 				t.Fatalf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.want, out, errs)
 			}
 		})
-	}
-}
-
-// `vidid bench --json` scores a small pair list and reports per-image
-// timings of the stages it ran, one entry per image analysed.
-func TestBenchCommand(t *testing.T) {
-	data := testenv.DataDir(t)
-	models := testenv.ModelRoot(t)
-	dir := t.TempDir()
-	for _, p := range []string{"o4n-rick", "o4n-daryl"} {
-		if err := os.Symlink(filepath.Join(data, "faces", p), filepath.Join(dir, p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "broken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	list := "1\to4n-rick/1.jpg\to4n-rick/2.jpg\n" +
-		"1\to4n-daryl/1.jpg\to4n-daryl/2.jpg\n" +
-		"0\to4n-rick/1.jpg\to4n-daryl/1.jpg\n" +
-		"0\to4n-rick/2.jpg\tbroken.jpg\n"
-	pairs := filepath.Join(dir, "pairs.tsv")
-	if err := os.WriteFile(pairs, []byte(list), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	scores := filepath.Join(dir, "scores.csv")
-	code, out, errs := runCLI(t, "bench", "--json", "--threads", "1", "--models", models, "--pairs", pairs, "--scores", scores)
-	if code != 0 {
-		t.Fatalf("exit %d: %s%s", code, out, errs)
-	}
-	var reports []struct {
-		Pairs    int `json:"pairs"`
-		Genuine  int `json:"genuine"`
-		Impostor int `json:"impostor"`
-		NoFace   int `json:"images_without_face"`
-		Speed    struct {
-			Threads int `json:"opencv_threads"`
-			Analyze struct {
-				Calls int     `json:"calls"`
-				P50   float64 `json:"p50_ms"`
-				P95   float64 `json:"p95_ms"`
-				Max   float64 `json:"max_ms"`
-			} `json:"analyze"`
-			Embed struct {
-				Calls int     `json:"calls"`
-				P50   float64 `json:"p50_ms"`
-			} `json:"embed"`
-			TargetAnalyze float64 `json:"target_analyze_ms"`
-			TargetEmbed   float64 `json:"target_embed_ms"`
-		} `json:"speed"`
-	}
-	if err := json.Unmarshal([]byte(out), &reports); err != nil || len(reports) != 1 {
-		t.Fatalf("output is not one JSON report: %v\n%s", err, out)
-	}
-	r := reports[0]
-	if r.Pairs != 4 || r.Genuine != 2 || r.Impostor != 2 || r.NoFace != 1 {
-		t.Errorf("counts %+v", r)
-	}
-	s := r.Speed
-	// Four readable photos are analysed and embedded once each (the broken
-	// file never reaches the engine).
-	if s.Threads != 1 || s.Analyze.Calls != 4 || s.Embed.Calls != 4 {
-		t.Errorf("speed %+v", s)
-	}
-	if !(s.Analyze.P50 > 0 && s.Analyze.P50 <= s.Analyze.P95 && s.Analyze.P95 <= s.Analyze.Max) || !(s.Embed.P50 > 0) {
-		t.Errorf("timings not ordered: %+v", s)
-	}
-	if s.TargetAnalyze != 15 || s.TargetEmbed != 18 {
-		t.Errorf("targets %v/%v", s.TargetAnalyze, s.TargetEmbed)
-	}
-	// The per-pair CSV: a header and the four pairs in list order, paths
-	// relative to the list's folder; the pair with the broken file failed.
-	b, err := os.ReadFile(scores)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "model,a,b,same,score,failed" {
-		t.Fatalf("scores CSV: %v\n%s", err, b)
-	}
-	if r := rows[4]; r[1] != "o4n-rick/2.jpg" || r[2] != "broken.jpg" || r[3] != "false" || r[4] != "0.000000" || r[5] != "true" {
-		t.Errorf("broken pair row %v", r)
-	}
-	// Rick against Rick: a genuine pair that the model matches.
-	if r := rows[1]; r[3] != "true" || r[5] != "false" {
-		t.Errorf("genuine pair row %v", r)
-	} else if v, err := strconv.ParseFloat(r[4], 64); err != nil || v < 0.7 {
-		t.Errorf("genuine pair score %q: %v", r[4], err)
 	}
 }
 
