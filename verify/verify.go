@@ -56,12 +56,12 @@ func New(reg Register, eng Engine, log *slog.Logger) *Service {
 
 // Result is the outcome of one verification.
 type Result struct {
-	IIN      string          `json:"-"`
+	IIN string `json:"-"`
 	// Score is the comparison score (engine.Score) of the probe against
 	// the register photo; the decision policy judges it.
-	Score float64 `json:"score"`
-	Probe    engine.Quality  `json:"probe_quality"`
-	Model    string          `json:"model"`
+	Score float64        `json:"score"`
+	Probe engine.Quality `json:"probe_quality"`
+	Model string         `json:"model"`
 	// Citizen is the register record without its photo.
 	Citizen register.Citizen `json:"-"`
 }
