@@ -8,7 +8,8 @@
 // (POST /v1/capture/{token}/offer) carrying the camera track and an ordered
 // data channel "guidance", and JSON messages on that channel (guidance,
 // challenge, screen_colour, result from the server; settings and start from
-// the page). Every applicant-facing string lives in i18n/{kk,ru,en}.json.
+// the page). Every applicant-facing string lives in the i18n package
+// (i18n/capture/{kk,ru,en}.json); the moderator pages' in i18n/moderation.
 //
 // Built with the dev tag, the package reads templates, dictionaries and
 // static files from its source folder on every request, so edits show on

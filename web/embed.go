@@ -7,10 +7,10 @@ import (
 	"io/fs"
 )
 
-//go:embed static templates i18n
+//go:embed static templates
 var embedded embed.FS
 
-// source is the tree holding static/, templates/ and i18n/.
+// source is the tree holding static/ and templates/.
 func source() fs.FS { return embedded }
 
 // reloadEveryTime is false in release builds: parse once, serve forever.

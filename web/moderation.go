@@ -2,14 +2,14 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
+
+	"vidid/i18n"
 )
 
 // ModerationCSP is the Content-Security-Policy of the moderator pages:
@@ -49,51 +49,25 @@ func currentModPage() (*modPage, error) {
 	return modCache.p, modCache.err
 }
 
-// modDict reads i18n/moderation/<lang>.json.
-func modDict(src fs.FS, lang string) (map[string]string, error) {
-	b, err := fs.ReadFile(src, "i18n/moderation/"+lang+".json")
-	if err != nil {
-		return nil, fmt.Errorf("%w: moderator dictionary %s: %v", ErrAssets, lang, err)
-	}
-	var d map[string]string
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("%w: moderator dictionary %s: %v", ErrAssets, lang, err)
-	}
-	return d, nil
-}
-
 func loadModPage() (*modPage, error) {
 	src := source()
-	p := &modPage{tmpl: map[string]*template.Template{}, dicts: map[string]map[string]string{}}
+	dicts, err := i18n.Dicts(i18n.Moderation)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAssets, err)
+	}
+	p := &modPage{tmpl: map[string]*template.Template{}, dicts: dicts}
 	base, err := template.New("moderation.html").Funcs(modFuncs("en", nil)).ParseFS(src, "templates/moderation.html")
 	if err != nil {
 		return nil, fmt.Errorf("%w: moderation templates: %v", ErrAssets, err)
 	}
 	for _, lang := range languages {
-		d, err := modDict(src, lang)
-		if err != nil {
-			return nil, err
-		}
 		c, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("%w: moderation templates: %v", ErrAssets, err)
 		}
-		p.dicts[lang], p.tmpl[lang] = d, c.Funcs(modFuncs(lang, d))
+		p.tmpl[lang] = c.Funcs(modFuncs(lang, dicts[lang]))
 	}
 	return p, nil
-}
-
-// modTranslate looks key up in d and fills its {name} placeholders from
-// kv (name, value, name, value …); a missing key comes back as itself.
-func modTranslate(d map[string]string, key string, kv ...any) string {
-	s, ok := d[key]
-	if !ok {
-		return key
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		s = strings.ReplaceAll(s, "{"+fmt.Sprint(kv[i])+"}", fmt.Sprint(kv[i+1]))
-	}
-	return s
 }
 
 // humanDuration writes d as a person reads it: "2 d 3 h", "5 h 07 min",
@@ -102,16 +76,16 @@ func humanDuration(dict map[string]string, d time.Duration) string {
 	d = d.Round(time.Minute)
 	switch {
 	case d >= 48*time.Hour:
-		return modTranslate(dict, "time.days_hours", "d", int64(d/(24*time.Hour)), "h", int64(d%(24*time.Hour)/time.Hour))
+		return i18n.Translate(dict, "time.days_hours", "d", int64(d/(24*time.Hour)), "h", int64(d%(24*time.Hour)/time.Hour))
 	case d >= time.Hour:
-		return modTranslate(dict, "time.hours_minutes", "h", int64(d/time.Hour), "m", fmt.Sprintf("%02d", int64(d%time.Hour/time.Minute)))
+		return i18n.Translate(dict, "time.hours_minutes", "h", int64(d/time.Hour), "m", fmt.Sprintf("%02d", int64(d%time.Hour/time.Minute)))
 	}
-	return modTranslate(dict, "time.minutes", "m", int64(d/time.Minute))
+	return i18n.Translate(dict, "time.minutes", "m", int64(d/time.Minute))
 }
 
 // modFuncs are the template functions for one language.
 func modFuncs(lang string, d map[string]string) template.FuncMap {
-	t := func(key string, kv ...any) string { return modTranslate(d, key, kv...) }
+	t := func(key string, kv ...any) string { return i18n.Translate(d, key, kv...) }
 	orKey := func(prefix, code string) string {
 		if code == "" {
 			return "—"
@@ -127,7 +101,7 @@ func modFuncs(lang string, d map[string]string) template.FuncMap {
 		"langs": func() []langName {
 			var out []langName
 			for _, l := range languages {
-				out = append(out, langName{Code: l, Name: modNames[l]})
+				out = append(out, langName{Code: l, Name: i18n.Name(l)})
 			}
 			return out
 		},
@@ -150,8 +124,9 @@ func modFuncs(lang string, d map[string]string) template.FuncMap {
 			if tm.IsZero() {
 				return "—"
 			}
-			return tm.Format("2006-01-02")
+			return i18n.FormatDate(lang, tm)
 		},
+		"updated": func(tm time.Time) string { return i18n.FormatDateTime(lang, tm.In(ModerationZone)) },
 		"score": func(p *float64) string {
 			if p == nil {
 				return "—"
@@ -196,20 +171,12 @@ func modFuncs(lang string, d map[string]string) template.FuncMap {
 	}
 }
 
-// modNames are the language selector's entries.
-var modNames = map[string]string{"kk": "Қазақша", "ru": "Русский", "en": "English"}
-
 // ModerationLang picks the moderator pages' language: the first of wanted
 // (an explicit choice, a cookie, then the Accept-Language header's
 // languages in order) that is one of kk, ru, en; English otherwise.
 func ModerationLang(wanted ...string) string {
-	for _, w := range wanted {
-		for _, part := range strings.Split(w, ",") {
-			tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-			if l, err := normaliseLang(tag); err == nil && l != "" {
-				return l
-			}
-		}
+	if l := i18n.Pick(wanted...); l != "" {
+		return l
 	}
 	return "en"
 }

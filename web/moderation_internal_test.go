@@ -3,13 +3,16 @@ package web
 import (
 	"testing"
 	"time"
+
+	"vidid/i18n"
 )
 
 func TestHumanDuration(t *testing.T) {
-	en, err := modDict(source(), "en")
+	dicts, err := i18n.Dicts(i18n.Moderation)
 	if err != nil {
 		t.Fatal(err)
 	}
+	en := dicts["en"]
 	for _, tc := range []struct {
 		d    time.Duration
 		want string

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -11,34 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"vidid/i18n"
 	"vidid/moderation"
 	"vidid/session"
 	"vidid/web"
 )
 
 // TestModerationDictionaries: the moderator pages' three dictionaries have
-// the same keys, no empty text, every key the template names, and words
+// every key the template names, and words
 // for every reason and queue code the pages can show.
 func TestModerationDictionaries(t *testing.T) {
-	dicts := map[string]map[string]string{}
-	for _, lang := range web.Languages() {
-		b, err := os.ReadFile("i18n/moderation/" + lang + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d map[string]string
-		if err := json.Unmarshal(b, &d); err != nil {
-			t.Fatalf("i18n/moderation/%s.json: %v", lang, err)
-		}
-		if dup := duplicateKeys(t, b); len(dup) > 0 {
-			t.Errorf("i18n/moderation/%s.json has duplicate keys %v", lang, dup)
-		}
-		for k, v := range d {
-			if strings.TrimSpace(v) == "" {
-				t.Errorf("%s: %s is empty", lang, k)
-			}
-		}
-		dicts[lang] = d
+	dicts, err := i18n.Dicts(i18n.Moderation)
+	if err != nil {
+		t.Fatal(err)
 	}
 	tmpl, err := os.ReadFile("templates/moderation.html")
 	if err != nil {

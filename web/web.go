@@ -11,11 +11,12 @@ import (
 	"io/fs"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"vidid/i18n"
 )
 
 // StaticPrefix is the URL path under which Assets must be served: the page
@@ -46,13 +47,13 @@ func ContentSecurityPolicyFor(formOrigins ...string) string {
 // DefaultLang is the language the page is rendered in when CapturePageData
 // has none; the browser then switches to the applicant's preferred language
 // (navigator.languages) if it is one of Languages.
-const DefaultLang = "kk"
+const DefaultLang = i18n.Default
 
 // languages the page is written in, in the order the selector shows them.
-var languages = []string{"kk", "ru", "en"}
+var languages = i18n.Languages()
 
 // Languages returns the page's languages: kk, ru, en.
-func Languages() []string { return slices.Clone(languages) }
+func Languages() []string { return i18n.Languages() }
 
 // ICEServer is one STUN or TURN server for the browser's RTCPeerConnection;
 // it is passed to the page as is (the WebRTC RTCIceServer dictionary).
@@ -199,12 +200,11 @@ func normaliseLang(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	base, _, _ := strings.Cut(strings.ToLower(s), "-")
-	base, _, _ = strings.Cut(base, "_")
-	if !slices.Contains(languages, base) {
+	lang, ok := i18n.Normalise(s)
+	if !ok {
 		return "", fmt.Errorf("%w: language %q is not one of %s", ErrInvalidPageData, s, strings.Join(languages, ", "))
 	}
-	return base, nil
+	return lang, nil
 }
 
 func checkReturnURL(s string) error {
@@ -265,14 +265,13 @@ func currentPage() (*page, error) {
 
 func loadPage() (*page, error) {
 	src := source()
-	p := &page{tmpl: map[string]*template.Template{}, dicts: map[string]map[string]string{}}
+	dicts, err := i18n.Dicts(i18n.Capture)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAssets, err)
+	}
+	p := &page{tmpl: map[string]*template.Template{}, dicts: dicts}
 	for _, lang := range languages {
-		d, err := loadDict(src, lang)
-		if err != nil {
-			return nil, err
-		}
-		p.dicts[lang] = d
-		p.names = append(p.names, langName{Code: lang, Name: d["lang.name"]})
+		p.names = append(p.names, langName{Code: lang, Name: dicts[lang]["lang.name"]})
 	}
 	// json.Marshal escapes <, >, & and U+2028/9, so the text is safe inside
 	// the <script type="application/json"> element as it is.
@@ -296,19 +295,6 @@ func loadPage() (*page, error) {
 		return nil, fmt.Errorf("%w: hash static files: %v", ErrAssets, err)
 	}
 	return p, nil
-}
-
-// loadDict reads i18n/<lang>.json: a flat object of key → text.
-func loadDict(src fs.FS, lang string) (map[string]string, error) {
-	b, err := fs.ReadFile(src, "i18n/"+lang+".json")
-	if err != nil {
-		return nil, fmt.Errorf("%w: read dictionary: %v", ErrAssets, err)
-	}
-	var d map[string]string
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("%w: dictionary %s: %v", ErrAssets, lang, err)
-	}
-	return d, nil
 }
 
 func unboundT(string) (string, error) {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"vidid/capture"
+	"vidid/i18n"
 	"vidid/session"
 	"vidid/web"
 )
@@ -240,106 +240,11 @@ func TestAssets(t *testing.T) {
 
 func loadDicts(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	out := map[string]map[string]string{}
-	for _, lang := range web.Languages() {
-		b, err := os.ReadFile("i18n/" + lang + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		var d map[string]string
-		if err := dec.Decode(&d); err != nil {
-			t.Fatalf("i18n/%s.json: %v", lang, err)
-		}
-		if n := duplicateKeys(t, b); len(n) > 0 {
-			t.Errorf("i18n/%s.json has duplicate keys %v", lang, n)
-		}
-		out[lang] = d
+	d, err := i18n.Dicts(i18n.Capture)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
-}
-
-// duplicateKeys finds keys that appear twice (json.Unmarshal keeps the last).
-func duplicateKeys(t *testing.T, b []byte) []string {
-	t.Helper()
-	seen := map[string]bool{}
-	var dup []string
-	for _, m := range regexp.MustCompile(`(?m)^\s*"([^"]+)"\s*:`).FindAllSubmatch(b, -1) {
-		k := string(m[1])
-		if seen[k] {
-			dup = append(dup, k)
-		}
-		seen[k] = true
-	}
-	return dup
-}
-
-var placeholderRE = regexp.MustCompile(`\{(\w+)\}`)
-
-func placeholders(s string) []string {
-	var out []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
-	}
-	slices.Sort(out)
-	return out
-}
-
-func TestDictionariesComplete(t *testing.T) {
-	dicts := loadDicts(t)
-	en := dicts["en"]
-	for _, lang := range web.Languages() {
-		d := dicts[lang]
-		t.Run(lang, func(t *testing.T) {
-			for k := range en {
-				if _, ok := d[k]; !ok {
-					t.Errorf("%s lacks %q", lang, k)
-				}
-			}
-			for k, v := range d {
-				enV, ok := en[k]
-				if !ok {
-					t.Errorf("%s has %q, which en lacks", lang, k)
-					continue
-				}
-				if strings.TrimSpace(v) == "" || strings.TrimSpace(v) != v {
-					t.Errorf("%s %q is empty or has outer spaces: %q", lang, k, v)
-				}
-				if !slices.Equal(placeholders(v), placeholders(enV)) {
-					t.Errorf("%s %q placeholders %v, en has %v", lang, k, placeholders(v), placeholders(enV))
-				}
-			}
-		})
-	}
-}
-
-// TestDictionariesAreTranslated guards against a dictionary that is a copy
-// of another: Russian and Kazakh differ everywhere, Kazakh is mostly written
-// with its own letters, Russian has none of them, English has no Cyrillic.
-func TestDictionariesAreTranslated(t *testing.T) {
-	dicts := loadDicts(t)
-	const kazakhOnly = "әғқңөұүһіӘҒҚҢӨҰҮҺІ"
-	withKazakh := 0
-	for k, kk := range dicts["kk"] {
-		if kk == dicts["ru"][k] {
-			t.Errorf("kk and ru are identical for %q", k)
-		}
-		if strings.ContainsAny(kk, kazakhOnly) {
-			withKazakh++
-		}
-		if strings.ContainsAny(dicts["ru"][k], kazakhOnly) {
-			t.Errorf("ru %q has Kazakh letters: %q", k, dicts["ru"][k])
-		}
-		for _, r := range dicts["en"][k] {
-			if unicode.Is(unicode.Cyrillic, r) {
-				t.Errorf("en %q has Cyrillic: %q", k, dicts["en"][k])
-				break
-			}
-		}
-	}
-	if share := float64(withKazakh) / float64(len(dicts["kk"])); share < 0.8 {
-		t.Errorf("only %.0f%% of kk entries use Kazakh letters", share*100)
-	}
+	return d
 }
 
 // TestDictionariesCoverProtocol checks that every code the server can send

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vidid/assertion"
+	"vidid/i18n"
 	"vidid/idnum"
 )
 
@@ -349,7 +350,7 @@ func (s *server) enrollKeyStore(w http.ResponseWriter, r *http.Request) {
 	// is kept server-side for a later download.
 	p.Download = template.URL("data:application/x-pkcs12;base64," + base64.StdEncoding.EncodeToString(p12))
 	p.Serial = strings.ToUpper(cert.SerialNumber.Text(16))
-	p.ValidUntil = cert.NotAfter.UTC().Format(time.DateOnly)
+	p.ValidUntil = i18n.FormatDate(p.Lang, cert.NotAfter.UTC())
 	s.render(w, r, http.StatusOK, "success", p)
 }
 
