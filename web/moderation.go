@@ -96,8 +96,9 @@ func modFuncs(lang string, d map[string]string) template.FuncMap {
 		return code
 	}
 	return template.FuncMap{
-		"t":    t,
-		"lang": func() string { return lang },
+		"t":       t,
+		"lang":    func() string { return lang },
+		"favicon": FaviconURL,
 		"langs": func() []langName {
 			var out []langName
 			for _, l := range languages {
