@@ -70,7 +70,7 @@ func newFakeAPI(t *testing.T, data web.CapturePageData, consentStatus int, offer
 			t.Errorf("CapturePage: %v", err)
 		}
 	})
-	mux.Handle(web.StaticPrefix, http.StripPrefix(web.StaticPrefix, http.FileServerFS(web.Assets())))
+	mux.Handle(web.StaticPrefix, http.StripPrefix(web.StaticPrefix, web.StaticHandler()))
 	mux.HandleFunc("POST /v1/capture/{token}/consent", func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {

@@ -247,14 +247,62 @@ func loadDicts(t *testing.T) map[string]map[string]string {
 	return d
 }
 
+// captureScripts is the capture page's JavaScript: capture.js and the
+// modules it imports (static/capture*.js), one after the other.
+func captureScripts(t *testing.T) []byte {
+	t.Helper()
+	names, err := fs.Glob(web.Assets(), "capture*.js")
+	if err != nil || len(names) < 2 {
+		t.Fatalf("capture scripts: %v %v", names, err)
+	}
+	var all []byte
+	for _, n := range names {
+		b, err := fs.ReadFile(web.Assets(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(append(all, b...), '\n')
+	}
+	return all
+}
+
+// TestCaptureModules: every module capture.js imports, directly or not, is
+// one of the page's assets, and each is under 600 lines.
+func TestCaptureModules(t *testing.T) {
+	seen := map[string]bool{}
+	todo := []string{"capture.js"}
+	importRE := regexp.MustCompile(`(?m)^\} from '\./([\w.-]+)';|^import \{[^}]*\} from '\./([\w.-]+)';`)
+	for len(todo) > 0 {
+		n := todo[0]
+		todo = todo[1:]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		b, err := fs.ReadFile(web.Assets(), n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if lines := bytes.Count(b, []byte("\n")); lines > 600 {
+			t.Errorf("%s has %d lines", n, lines)
+		}
+		for _, m := range importRE.FindAllSubmatch(b, -1) {
+			todo = append(todo, string(m[1])+string(m[2]))
+		}
+	}
+	all, _ := fs.Glob(web.Assets(), "capture*.js")
+	for _, n := range all {
+		if !seen[n] {
+			t.Errorf("%s is not imported by capture.js", n)
+		}
+	}
+}
+
 // TestDictionariesCoverProtocol checks that every code the server can send
 // has a text in every language, and that the page accepts exactly those.
 func TestDictionariesCoverProtocol(t *testing.T) {
 	dicts := loadDicts(t)
-	js, err := os.ReadFile("static/capture.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := captureScripts(t)
 	phases := []string{"small_oval", "approach", "large_oval", "challenge", "processing", "done"}
 	codes := []string{"face_not_found", "center_face", "move_closer", "move_back", "too_dark", "too_bright",
 		"blurry", "hold_still", "one_face_only", "look_straight", "ok"}
@@ -321,10 +369,7 @@ func TestReferencedKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := os.ReadFile("static/capture.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := captureScripts(t)
 	refs := map[string]bool{}
 	for _, re := range []*regexp.Regexp{
 		regexp.MustCompile(`data-i18n(?:-aria)?="([^"]+)"`),
