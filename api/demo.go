@@ -33,6 +33,8 @@ type Demo struct {
 	// Featured IINs are listed first (the video subjects, whose faces the
 	// fake camera shows in tests and whom a visitor can try with a photo).
 	Featured []string
+	// Icon is the site icon's URL (web.FaviconURL); empty: none.
+	Icon string
 }
 
 //go:embed demo/*.html
@@ -80,7 +82,7 @@ func (s *Server) demoRoutes() {
 		st.mu.Lock()
 		cbs := append([]demoCallback(nil), st.callbacks...)
 		st.mu.Unlock()
-		return render(c, "index.html", map[string]any{"Featured": first, "Citizens": rest, "Callbacks": cbs, "Error": c.QueryParam("error")})
+		return render(c, "index.html", map[string]any{"Featured": first, "Citizens": rest, "Callbacks": cbs, "Error": c.QueryParam("error"), "Icon": d.Icon})
 	})
 	s.e.POST("/demo/start", func(c echo.Context) error {
 		iin := strings.TrimSpace(c.FormValue("iin"))

@@ -24,6 +24,7 @@ import (
 	"vidid/assertion"
 	"vidid/i18n"
 	"vidid/idnum"
+	"vidid/web"
 )
 
 // Authority is what the server needs from the CA (*ca.Authority).
@@ -180,7 +181,8 @@ type page struct {
 	T       map[string]string
 	Langs   []langLink
 	Style   template.CSS
-	GetPage bool // language links may be plain ?lang= links
+	Icon    template.URL // the site icon, a data: URL (the policy admits images only as data:)
+	GetPage bool         // language links may be plain ?lang= links
 
 	Assertion string // carried in hidden fields (and the language switcher)
 	Name      string
@@ -196,7 +198,7 @@ type page struct {
 }
 
 func (s *server) newPage(lang string) *page {
-	return &page{Lang: lang, T: textsByLang[lang], Langs: langLinks, Style: template.CSS(style)}
+	return &page{Lang: lang, T: textsByLang[lang], Langs: langLinks, Style: template.CSS(style), Icon: web.FaviconDataURL()}
 }
 
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {

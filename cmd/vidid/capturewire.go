@@ -117,7 +117,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 			log.Info("evidence purged", "frames", n)
 		}
 	})
-	deps.Static = http.FileServerFS(web.Assets())
+	deps.Static = web.StaticHandler()
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
 		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,

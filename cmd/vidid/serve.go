@@ -199,7 +199,8 @@ as aborted).`, stderr)
 			featured = append(featured, register.DemoSubjectIIN(sub))
 		}
 		featured = append(featured, register.DemoModerationIIN()) // any face: goes to moderation
-		deps.Demo = &api.Demo{ClientID: id, CallbackSecret: secret, Citizens: regPG, VerifyCallback: rp.VerifySignature, Featured: featured}
+		deps.Demo = &api.Demo{ClientID: id, CallbackSecret: secret, Citizens: regPG, VerifyCallback: rp.VerifySignature, Featured: featured,
+			Icon: web.FaviconURL()}
 	}
 	kek, err := loadKey(sf.secrets, "assertion-kek", 32, sf.createSecrets)
 	if err != nil {
