@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -246,5 +247,25 @@ func TestMissingChromium(t *testing.T) {
 	<-done
 	if !strings.Contains(rec.msg, "apt-get install chromium") {
 		t.Fatalf("message %q does not name the package to install", rec.msg)
+	}
+}
+
+// TestMissingAxe: without axe-core the accessibility check fails (not
+// skips) and says how to install it.
+func TestMissingAxe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Axe skips under -short before looking for axe-core")
+	}
+	t.Setenv("VIDID_AXE", filepath.Join(t.TempDir(), "axe.min.js"))
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Axe(rec, context.Background())
+		t.Error("Axe returned without axe-core")
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "make npm-deps") {
+		t.Fatalf("message %q does not say how to install axe-core", rec.msg)
 	}
 }
