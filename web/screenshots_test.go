@@ -13,7 +13,8 @@ import (
 )
 
 // TestScreenshots is a tool for people, not a check: with VIDID_WEB_SHOTS=DIR
-// it saves PNGs of every screen (phone 360x640 and desktop 1280x800, in kk,
+// it saves PNGs of every screen of the capture page and the moderator
+// pages (phone 360x640 and desktop 1280x800, in kk,
 // ru and en) for a look at the layout. Without the variable it is skipped.
 //
 //	VIDID_WEB_SHOTS=/tmp/web-shots go test -run TestScreenshots ./web/
@@ -26,6 +27,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	browser := newBrowser(t, true)
+	mods := newModServer(t)
 	sizes := []struct {
 		name   string
 		w, h   int64
@@ -57,6 +59,13 @@ func TestScreenshots(t *testing.T) {
 					if err := os.WriteFile(p, png, 0o644); err != nil {
 						t.Fatal(err)
 					}
+				}
+				for _, page := range []string{web.ModLoginPage, web.ModQueuePage, web.ModCasePage} {
+					ctx := newTab(t, browser)
+					view(ctx)
+					do(t, ctx, "open "+page, chromedp.Navigate(mods.URL+"/moderation/"+page+"?lang="+lang))
+					waitFor(t, ctx, `document.readyState === "complete"`, `document.readyState`)
+					shot(ctx, "moderation-"+page, true)
 				}
 				answer, peers := pionAnswerer(t)
 				api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: lang, ReturnURL: "https://portal.example/back"},
