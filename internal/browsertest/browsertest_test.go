@@ -237,17 +237,25 @@ func TestMissingChromium(t *testing.T) {
 		t.Skip("Start skips under -short before looking for Chromium")
 	}
 	t.Setenv("VIDID_CHROMIUM", filepath.Join(t.TempDir(), "no-such-chromium"))
+	msg := fatalOf(t, func(tb testing.TB) { Start(tb, Options{}) })
+	if !strings.Contains(msg, "apt-get install chromium") {
+		t.Fatalf("message %q does not name the package to install", msg)
+	}
+}
+
+// fatalOf runs f with a TB that keeps f's Fatalf message instead of failing
+// t, and returns the message; f returning without a Fatalf fails t.
+func fatalOf(t *testing.T, f func(testing.TB)) string {
+	t.Helper()
 	rec := &fatalRecorder{TB: t}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Start(rec, Options{})
-		t.Error("Start returned without a browser")
+		f(rec)
+		t.Error("returned without failing the test")
 	}()
 	<-done
-	if !strings.Contains(rec.msg, "apt-get install chromium") {
-		t.Fatalf("message %q does not name the package to install", rec.msg)
-	}
+	return rec.msg
 }
 
 // TestMissingAxe: without axe-core the accessibility check fails (not
@@ -257,15 +265,8 @@ func TestMissingAxe(t *testing.T) {
 		t.Skip("Axe skips under -short before looking for axe-core")
 	}
 	t.Setenv("VIDID_AXE", filepath.Join(t.TempDir(), "axe.min.js"))
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Axe(rec, context.Background())
-		t.Error("Axe returned without axe-core")
-	}()
-	<-done
-	if !strings.Contains(rec.msg, "make npm-deps") {
-		t.Fatalf("message %q does not say how to install axe-core", rec.msg)
+	msg := fatalOf(t, func(tb testing.TB) { Axe(tb, context.Background()) })
+	if !strings.Contains(msg, "make npm-deps") {
+		t.Fatalf("message %q does not say how to install axe-core", msg)
 	}
 }
