@@ -4,7 +4,8 @@
 // log. It drives the browser over CDP with chromedp.
 //
 // Browser tests skip under -short only; a missing Chromium or ffmpeg fails
-// the test with the Debian packages to install.
+// the test with the Debian packages to install, a missing axe-core (Axe,
+// CheckAxe: the accessibility rules run in the page) with `make npm-deps`.
 package browsertest
 
 import (
