@@ -151,7 +151,8 @@ func (s *Server) consent(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// applicantStatus is what the applicant's page may know: no scores.
+// applicantStatus is what the applicant's page may know: no scores, and
+// only the public reason code (which check caught an attack is not told).
 type applicantStatus struct {
 	State             string `json:"state"`
 	ConsentAccepted   bool   `json:"consent_accepted"`
@@ -167,7 +168,7 @@ func (s *Server) captureStatus(c echo.Context) error {
 		return err
 	}
 	st := applicantStatus{State: string(ss.State), ConsentAccepted: ss.ConsentAccepted, AttemptsLeft: ss.AttemptsLeft,
-		LastOutcome: string(ss.LastOutcome), LastReason: string(ss.LastReason)}
+		LastOutcome: string(ss.LastOutcome), LastReason: string(ss.LastReason.Public())}
 	if d := time.Until(ss.LockedUntil); d > 0 {
 		st.RetryAfterSeconds = int(d.Seconds() + 0.999)
 	}

@@ -247,8 +247,11 @@ func text(ctx context.Context, sel string) string {
 // approachVideo is the s01 bona fide clip made to look like an approach:
 // the face starts small (the frame widened with a blurred copy of itself)
 // and grows as the camera "moves closer".
-func approachVideo(t *testing.T) string {
-	src := filepath.Join(testenv.DataDir(t), "video", "bonafide", "s01-apfol-real2.webm")
+func approachVideo(t *testing.T) string { return approachVideoOf(t, "s01-apfol-real2.webm") }
+
+// approachVideoOf is approachVideo for another bona fide clip.
+func approachVideoOf(t *testing.T, clip string) string {
+	src := filepath.Join(testenv.DataDir(t), "video", "bonafide", clip)
 	return media.Y4MFilter(t, src, 6, "fps=15,pad=iw*1.4:ih*1.4:(ow-iw)/2:(oh-ih)/2,fillborders=left=128:right=128:top=96:bottom=96:mode=smear,"+
 		"zoompan=z='if(lt(it,2),1,min(2.4,1+(it-2)*0.7))':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=640x480:fps=15")
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"vidid/idnum"
 	"vidid/internal/browsertest"
@@ -153,7 +154,75 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatalf("after approving: %q", text(modCtx, "main"))
 	}
 
-	// The applicant comes back by the same link and continues to the CA.
+	token := strings.TrimPrefix(capURL[strings.LastIndex(capURL, "/capture/"):], "/capture/")
+	handoverAlone := func(when string) {
+		t.Helper()
+		resp, err := http.Post(sys.base+"/v1/capture/"+token+"/handover", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || e.Error != "capture_required" {
+			t.Fatalf("%s: the token alone got HTTP %d %q, want 403 capture_required", when, resp.StatusCode, e.Error)
+		}
+	}
+	assertions := func() int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE kind = 'assertion_issued' AND session_id = $1::uuid`, sessionID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// The capture link alone yields nothing.
+	handoverAlone("after the approval")
+
+	// After the hand-over window the page says so, and no capture starts.
+	if _, err := pool.Exec(ctx, `UPDATE sessions SET decided_at = decided_at - interval '25 hours' WHERE id = $1::uuid`, sessionID); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(browserCtx, chromedp.Navigate(capURL+"?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, browserCtx, `document.getElementById('message-title').textContent.includes('time to finish has passed')`, 15*time.Second) {
+		t.Fatalf("after the window the page does not say so: %q", text(browserCtx, "#message"))
+	}
+	if n := attemptCount(t, pool, sessionID); n != 1 {
+		t.Fatalf("%d attempts after the window, want only the first", n)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE sessions SET decided_at = clock_timestamp() WHERE id = $1::uuid`, sessionID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Someone else holding the link: their live capture is refused.
+	otherCtx := browser(t, approachVideoOf(t, "s09-zubair-real.webm"), false)
+	if err := chromedp.Do(otherCtx, chromedp.Navigate(capURL+"?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, otherCtx, `document.getElementById('message-title').textContent.includes('moderator has confirmed')`, 15*time.Second) {
+		t.Fatalf("the page does not offer the check: %q", text(otherCtx, "#message"))
+	}
+	if err := chromedp.Do(otherCtx, chromedp.Click(chromedp.ID("continue"), chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	if outcome, reason := waitAttemptN(t, pool, sessionID, 2, 90*time.Second); outcome != "no_match" {
+		t.Fatalf("another person's hand-over capture: %s/%s, want no_match", outcome, reason)
+	}
+	if v := sameVerdict(t, sys.db); v.DecidedBy != "handover:approved_frames" {
+		t.Fatalf("another person's capture decided by %s", v.DecidedBy)
+	}
+	if !waitFor(t, otherCtx, `!document.getElementById('retry').hidden`, 15*time.Second) {
+		t.Fatalf("the refused capture's page: %q", text(otherCtx, "#message"))
+	}
+	if n := assertions(); n != 0 {
+		t.Fatalf("%d assertions issued for another person", n)
+	}
+
+	// The applicant comes back by the same link: a short live capture,
+	// then on to the CA.
 	if err := chromedp.Do(browserCtx, chromedp.Navigate(capURL+"?lang=en")); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +231,12 @@ func TestModerationApproval(t *testing.T) {
 	}
 	if err := chromedp.Do(browserCtx, chromedp.Click(chromedp.ID("continue"), chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)
+	}
+	if outcome, reason := waitAttemptN(t, pool, sessionID, 3, 90*time.Second); outcome != "match" {
+		t.Fatalf("the applicant's hand-over capture: %s/%s, want match", outcome, reason)
+	}
+	if v := sameVerdict(t, sys.db); v.DecidedBy != "handover" {
+		t.Fatalf("the applicant's capture decided by %s", v.DecidedBy)
 	}
 	if !waitFor(t, browserCtx, `location.href.startsWith('`+caBase+`') && !!document.getElementById('password')`, 30*time.Second) {
 		t.Fatalf("not on the CA's password page: %q", text(browserCtx, "body"))
@@ -177,8 +252,9 @@ func TestModerationApproval(t *testing.T) {
 		t.Fatalf("certificate subject %q (%v) does not name IIN%s", subj, err, iin)
 	}
 
-	// On record: the opening, the decision, a pvr assertion, the certificate,
-	// the relying party's callback; and a second hand-over is refused.
+	// On record: the opening, the decision, one pvr assertion, the
+	// certificate, the relying party's callback; the link alone still gets
+	// nothing, and the page says the approval was used.
 	for kind, where := range map[string]string{
 		"case_opened":         `data->>'moderator_id' = '` + mod.ID + `'`,
 		"moderation_decision": `(data->>'approved')::boolean AND data->>'moderator_id' = '` + mod.ID + `'`,
@@ -194,16 +270,41 @@ func TestModerationApproval(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rp_callbacks WHERE session_id = $1::uuid AND convert_from(body, 'UTF8') LIKE '%"approved"%'`, sessionID).Scan(&callbacks); err != nil || callbacks != 1 {
 		t.Errorf("approved callbacks to the relying party: %d (%v)", callbacks, err)
 	}
-	token := strings.TrimPrefix(capURL[strings.LastIndex(capURL, "/capture/"):], "/capture/")
-	resp, err = http.Post(sys.base+"/v1/capture/"+token+"/handover", "", nil)
-	if err != nil {
+	handoverAlone("after the hand-over")
+	if err := chromedp.Do(browserCtx, chromedp.Navigate(capURL+"?lang=en")); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusGone {
-		t.Errorf("second hand-over: HTTP %d, want 410", resp.StatusCode)
+	if !waitFor(t, browserCtx, `document.getElementById('message-title').textContent.includes('already been used')`, 15*time.Second) {
+		t.Fatalf("after the hand-over the link says: %q", text(browserCtx, "#message"))
 	}
 	if out := vidid(t, "audit", "verify", "--db", sys.db); !strings.HasPrefix(out, "intact") {
 		t.Fatalf("audit verify: %s", out)
 	}
+}
+
+// attemptCount counts a session's attempts.
+func attemptCount(t *testing.T, pool *pgxpool.Pool, sessionID string) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM session_attempts WHERE session_id = $1::uuid`, sessionID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitAttemptN waits until a session's n-th attempt has a result.
+func waitAttemptN(t *testing.T, pool *pgxpool.Pool, sessionID string, n int, within time.Duration) (string, string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		var outcome, reason string
+		err := pool.QueryRow(context.Background(), `SELECT coalesce(outcome, ''), coalesce(reason, '') FROM session_attempts
+			WHERE session_id = $1::uuid AND n = $2 AND finished_at IS NOT NULL`, sessionID, n).Scan(&outcome, &reason)
+		if err == nil {
+			return outcome, reason
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("attempt %d of session %s has no result after %s", n, sessionID, within)
+	return "", ""
 }

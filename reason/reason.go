@@ -45,9 +45,10 @@ func (c Code) Valid() bool { return slices.Contains(All, c) }
 // and the attempt does not count toward the lockout.
 func (c Code) RegisterProblem() bool { return c == RegisterPhotoMissing || c == RegisterPhotoUnusable }
 
-// Public is the code as shown to the applicant and the relying party:
-// injection_suspected and face_changed read as liveness_failed, so an
-// attacker learns nothing about which check caught them.
+// Public is the code as shown to the applicant (the capture page, its
+// status endpoint): injection_suspected and face_changed read as
+// liveness_failed, so an attacker learns nothing about which check caught
+// them. Relying parties, authenticated by API key, see the full code.
 func (c Code) Public() Code {
 	if c == InjectionSuspected || c == FaceChanged {
 		return LivenessFailed

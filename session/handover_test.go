@@ -55,8 +55,8 @@ func TestHandover(t *testing.T) {
 
 	// The fresh capture: a failure counts and the session stays approved.
 	got := e.attempt(id, session.Result{Outcome: session.OutcomeNoMatch, Route: policy.RouteCount, MatchScore: 0.3, Threshold: 0.7})
-	if got.State != session.StateApproved || got.FailedAttempts != 1 {
-		t.Fatalf("after a failed hand-over capture: state %s, %d failures", got.State, got.FailedAttempts)
+	if got.State != session.StateApproved || got.FailedAttempts != 1 || got.AttemptsLeft != 2 {
+		t.Fatalf("after a failed hand-over capture: state %s, %d failures, %d left", got.State, got.FailedAttempts, got.AttemptsLeft)
 	}
 	// A matching capture: the hand-over marks it, once.
 	e.attempt(id, session.Result{Outcome: session.OutcomeMatch, Route: policy.RouteIssue, MatchScore: 0.9, Threshold: 0.7})

@@ -111,6 +111,9 @@ func (p *PG) loadView(ctx context.Context, q rp.QueryRower, where string, arg an
 	if s.State == StateApproved && decided != nil {
 		s.HandoverUntil = decided.Add(p.cfg.HandoverWindow)
 		s.HandoverOpen = handedOver == nil && now.Before(s.HandoverUntil)
+		if s.HandoverOpen { // the hand-over capture counts failures like any attempt
+			s.AttemptsLeft = max(0, p.cfg.MaxFailedAttempts-g.effectiveFailures(now, p.cfg.FailureWindow))
+		}
 	}
 	if s.State == StateOpen {
 		if !now.Before(s.ExpiresAt) && !s.AttemptRunning {

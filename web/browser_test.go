@@ -46,8 +46,8 @@ type fakeAPI struct {
 	consents chan map[string]any
 	offers   chan string
 	enrolled chan url.Values
-	// handovers answers POST …/handover (n counts calls from 1); nil: 404.
-	handovers func(w http.ResponseWriter, n int)
+	// nHandover counts POST …/handover calls, which the page must never
+	// make (the server refuses them).
 	nHandover int
 	mu        sync.Mutex
 }
@@ -94,13 +94,8 @@ func newFakeAPI(t *testing.T, data web.CapturePageData, consentStatus int, offer
 	mux.HandleFunc("POST /v1/capture/{token}/handover", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.nHandover++
-		n, h := f.nHandover, f.handovers
 		f.mu.Unlock()
-		if h == nil || r.PathValue("token") != data.Token {
-			http.NotFound(w, r)
-			return
-		}
-		h(w, n)
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": "capture_required", "message": "capture required"})
 	})
 	mux.HandleFunc("POST /ca/enroll", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
@@ -718,23 +713,15 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, step string) {
 }
 
 // TestBrowserApprovedHandover: the applicant of a session a moderator
-// approved comes back by the same link: no camera, a confirmation, and
-// Continue fetches the assertion (once) and posts it to the CA.
+// approved comes back by the same link: no camera at first, a
+// confirmation, and Continue starts the short live capture that hands the
+// assertion over. The page never asks for the assertion with the link
+// alone (POST …/handover).
 func TestBrowserApprovedHandover(t *testing.T) {
 	en := loadDicts(t)["en"]
 	browser := newBrowser(t, true)
 	api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Moderation: web.ModerationApproved,
 		ReturnURL: "https://portal.example/back"}, http.StatusNoContent, refuse(500, nil))
-	api.mu.Lock()
-	api.handovers = func(w http.ResponseWriter, n int) {
-		if n == 1 {
-			writeJSON(w, http.StatusOK, map[string]any{"url": api.URL + "/ca/enroll", "method": "POST", "fields": map[string]string{"assertion": "eyJ.approved.sig"}})
-			return
-		}
-		writeJSON(w, http.StatusGone, map[string]any{"error": "handed_over", "message": "used"})
-	}
-	api.mu.Unlock()
-
 	ctx := newTab(t, browser)
 	do(t, ctx, "open page", chromedp.Navigate(api.URL+"/capture/"+testToken))
 	waitText(t, ctx, "#message-title", en["result.approved.title"])
@@ -742,41 +729,34 @@ func TestBrowserApprovedHandover(t *testing.T) {
 		t.Error("the approved page should offer Continue and no retry")
 	}
 	if !cameraOff(t, ctx) {
-		t.Error("the camera was turned on for an approved session")
+		t.Error("the camera was turned on before the applicant pressed Continue")
 	}
 	noMore(t, api.offers, "offer")
+	click(t, ctx, "continue")
+	if sdp := recv(t, api.offers, "offer"); !strings.Contains(sdp, "m=video") {
+		t.Fatalf("Continue did not start a capture: offer %q", sdp)
+	}
 	api.mu.Lock()
 	calls := api.nHandover
 	api.mu.Unlock()
 	if calls != 0 {
-		t.Fatal("the assertion was fetched before the applicant pressed Continue")
-	}
-	click(t, ctx, "continue")
-	if form := recv(t, api.enrolled, "enrolment"); form.Get("assertion") != "eyJ.approved.sig" {
-		t.Fatalf("the CA got %v", form)
-	}
-
-	// The link again: the hand-over was used.
-	ctx = newTab(t, browser)
-	do(t, ctx, "open page again", chromedp.Navigate(api.URL+"/capture/"+testToken))
-	waitText(t, ctx, "#message-title", en["result.approved.title"])
-	click(t, ctx, "continue")
-	waitText(t, ctx, "#message-title", en["error.handed_over.title"])
-	if !shown(t, ctx, "#return") || shown(t, ctx, "#continue") {
-		t.Error("after a used hand-over the page should offer only the way back")
+		t.Fatalf("the page asked for the assertion with the link alone (%d calls)", calls)
 	}
 	noMore(t, api.enrolled, "enrolment")
 }
 
 // TestBrowserModerationStates: an applicant who opens the link while a
-// moderator has the case, or after a rejection, is told so; the camera
-// stays off and no capture is offered.
+// moderator has the case, after a rejection, after the hand-over window
+// or after the hand-over is told so; the camera stays off and no capture
+// is offered.
 func TestBrowserModerationStates(t *testing.T) {
 	en := loadDicts(t)["en"]
 	browser := newBrowser(t, true)
 	for _, tc := range []struct{ moderation, title string }{
 		{web.ModerationPending, "result.review.title"},
 		{web.ModerationRejected, "result.rejected.title"},
+		{web.ModerationHandoverExpired, "result.handover_expired.title"},
+		{web.ModerationHandedOver, "error.handed_over.title"},
 	} {
 		t.Run(tc.moderation, func(t *testing.T) {
 			api := newFakeAPI(t, web.CapturePageData{Token: testToken, Lang: "en", ConsentAccepted: true, Moderation: tc.moderation,

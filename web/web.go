@@ -68,6 +68,11 @@ const (
 	ModerationPending  = "pending"
 	ModerationApproved = "approved"
 	ModerationRejected = "rejected"
+	// ModerationHandoverExpired: approved, but the time to take the
+	// hand-over capture has passed.
+	ModerationHandoverExpired = "handover_expired"
+	// ModerationHandedOver: approved, and the assertion was handed over.
+	ModerationHandedOver = "handed_over"
 )
 
 // CapturePageData is what the capture page needs from the session.
@@ -86,8 +91,10 @@ type CapturePageData struct {
 	ConsentAccepted bool
 	// Moderation is where a session sent to a moderator stands when the
 	// applicant opens the link again: "pending" (the page says it is being
-	// reviewed), "approved" (it offers to continue to the certificate, POST
-	// …/handover), "rejected" (it says so); "" for any other session.
+	// reviewed), "approved" (it offers the short live capture that hands
+	// the assertion over), "handover_expired" (approved, but the time for
+	// that capture has passed), "handed_over" (already done), "rejected"
+	// (it says so); "" for any other session.
 	Moderation string
 	// ICEServers are given to RTCPeerConnection; none means host candidates only.
 	ICEServers []ICEServer
@@ -179,9 +186,9 @@ func (d CapturePageData) validate() (string, error) {
 		return "", err
 	}
 	switch d.Moderation {
-	case "", ModerationPending, ModerationApproved, ModerationRejected:
+	case "", ModerationPending, ModerationApproved, ModerationRejected, ModerationHandoverExpired, ModerationHandedOver:
 	default:
-		return "", fmt.Errorf("%w: moderation %q is not pending, approved or rejected", ErrInvalidPageData, d.Moderation)
+		return "", fmt.Errorf("%w: moderation %q is not pending, approved, handover_expired, handed_over or rejected", ErrInvalidPageData, d.Moderation)
 	}
 	if d.ReturnURL != "" {
 		if err := checkReturnURL(d.ReturnURL); err != nil {

@@ -121,7 +121,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	deps.CapturePageCSP = web.ContentSecurityPolicyFor(originOf(sf.caURL))
 	deps.CapturePage = func(w io.Writer, s session.Session, token, lang string) error {
 		return web.CapturePage(w, web.CapturePageData{Token: token, Lang: lang, ExpiresAt: s.ExpiresAt, ReturnURL: s.ReturnURL,
-			ConsentAccepted: s.ConsentAccepted, Moderation: moderationOf(s.State), ICEServers: pageICE})
+			ConsentAccepted: s.ConsentAccepted, Moderation: moderationOf(s), ICEServers: pageICE})
 	}
 	return func() {
 		_ = svc.Close()
@@ -172,11 +172,17 @@ func openPassive(model, root string) (interface {
 
 // moderationOf says where a session sent to a moderator stands, for the
 // capture page.
-func moderationOf(st session.State) string {
-	switch st {
+func moderationOf(s session.Session) string {
+	switch s.State {
 	case session.StateModeration:
 		return web.ModerationPending
 	case session.StateApproved:
+		switch {
+		case !s.HandedOverAt.IsZero():
+			return web.ModerationHandedOver
+		case !s.HandoverOpen:
+			return web.ModerationHandoverExpired
+		}
 		return web.ModerationApproved
 	case session.StateRejected:
 		return web.ModerationRejected

@@ -1,8 +1,9 @@
 // The end of a run: the result screen, and the hand-over to the CA (the
-// auto-submitted form carrying the assertion, or POST …/handover after a
-// moderator's approval).
+// auto-submitted form carrying the assertion). After a moderator's
+// approval the assertion comes the same way, from a short fresh capture:
+// the link alone yields nothing.
 import { $, hasKey } from './capture-text.js';
-import { api, readError, sessionProblem, showLocked, showMessage, ui } from './capture-steps.js';
+import { showLocked, showMessage, ui } from './capture-steps.js';
 import { run } from './capture-rtc.js';
 
 const OUTCOMES = ['match', 'no_match', 'liveness_failed', 'timeout', 'locked', 'moderation', 'error'];
@@ -46,36 +47,11 @@ function showSuccess(next) {
 }
 
 // A moderator approved the session after the capture: the applicant comes
-// back by the same link and continues to the CA. The assertion is issued
-// only when they press Continue, and only once.
+// back by the same link, and Continue starts the short live capture that
+// hands the assertion over (once, within the hand-over window).
 export function showApproved() {
   ui.handover = true;
   showMessage({ kind: 'ok', title: 'result.approved.title', text: 'result.approved.text', cont: true });
-}
-
-export async function handover() {
-  const btn = $('continue');
-  btn.disabled = true;
-  try {
-    const r = await fetch(api('handover'), { method: 'POST', cache: 'no-store', credentials: 'same-origin' });
-    if (r.ok) {
-      const form = nextForm(await r.json());
-      if (form) { form.submit(); return; }
-    } else {
-      const e = await readError(r);
-      if (r.status === 410 && e.error === 'handed_over') {
-        ui.handover = false;
-        showMessage({ kind: 'fail', title: 'error.handed_over.title', text: 'error.handed_over.text', ret: true });
-        return;
-      }
-      if (sessionProblem(r.status, e)) { ui.handover = false; return; }
-    }
-    showMessage({ kind: 'fail', title: 'error.connection.title', text: 'error.connection.text', cont: true });
-  } catch (err) {
-    showMessage({ kind: 'fail', title: 'error.connection.title', text: 'error.connection.text', cont: true });
-  } finally {
-    btn.disabled = false;
-  }
 }
 
 // nextForm fills the hidden form that carries the assertion to the CA.

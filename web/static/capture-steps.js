@@ -90,8 +90,13 @@ export function sessionProblem(status, e) {
       showLocked(e.retry_after_seconds);
       return true;
     case 410: {
-      const k = e.error === 'closed' ? 'closed' : 'expired';
-      showMessage({ kind: 'fail', title: `error.${k}.title`, text: `error.${k}.text`, ret: true });
+      const gone = {
+        closed: ['error.closed.title', 'error.closed.text'],
+        handed_over: ['error.handed_over.title', 'error.handed_over.text'],
+        handover_expired: ['result.handover_expired.title', 'result.handover_expired.text'],
+      };
+      const [title, text] = gone[e.error] || ['error.expired.title', 'error.expired.text'];
+      showMessage({ kind: 'fail', title, text, ret: true });
       return true;
     }
     case 404:

@@ -11,7 +11,7 @@ import { $, applyPrefs, cfg, LANGS, prefs, renderAll, store } from './capture-te
 import { answerConsent, showMessage, showProblem, showStep, ui } from './capture-steps.js';
 import { run, sendSettings, startCapture, stopRun } from './capture-rtc.js';
 import { hideFlash } from './capture-guidance.js';
-import { handover, showApproved } from './capture-result.js';
+import { showApproved } from './capture-result.js';
 
 // ---- wiring ----
 
@@ -40,7 +40,7 @@ function init() {
   $('retry').addEventListener('click', () => startCapture());
   $('change-consent').addEventListener('click', () => showStep('consent'));
   $('continue').addEventListener('click', () => {
-    if (ui.handover) { handover(); return; }
+    if (ui.handover) { ui.handover = false; startCapture(); return; }
     clearTimeout(ui.autoSubmit);
     $('next-form').submit();
   });
@@ -60,6 +60,12 @@ function init() {
 
   switch (cfg.moderation) {
     case 'approved': showApproved(); return;
+    case 'handover_expired':
+      showMessage({ kind: 'fail', title: 'result.handover_expired.title', text: 'result.handover_expired.text', ret: true });
+      return;
+    case 'handed_over':
+      showMessage({ kind: 'fail', title: 'error.handed_over.title', text: 'error.handed_over.text', ret: true });
+      return;
     case 'pending':
       showMessage({ kind: 'info', title: 'result.review.title', text: 'reason.moderation', ret: true });
       return;
