@@ -12,9 +12,10 @@
 // after OpenID Connect for Identity Assurance 1.0 (trust framework "kz_eds",
 // one electronic_record evidence from the population register whose
 // check_method is "bvr" for an automatic biometric match or "pvr" when a
-// moderator decided) and vidid_evidence (scores, threshold version, model,
-// which liveness and injection checks ran, moderator id). Claims is the flat
-// Go form; its MarshalJSON documents the wire shape.
+// moderator decided) and vidid_evidence (decision policy version, embedder
+// model, which liveness and injection checks ran, the challenges passed,
+// moderator id; never a score: scores stay with the attempt txn names).
+// Claims is the flat Go form; its MarshalJSON documents the wire shape.
 //
 // # Keys
 //

@@ -1,9 +1,11 @@
 // Package attempt runs one capture attempt end to end: it checks the
 // session, starts the attempt in Postgres (where the lockout is enforced),
 // answers the browser's WebRTC offer, drives the capture state machine over
-// the live frames, matches the best frames against the register photo,
-// records the result (which may lock the applicant out), and on a match
-// issues the identity assertion and tells the page where to go next.
+// the live frames, scores the best frames against the register photo, asks
+// the decision policy for the verdict, records the result with its
+// measurements (which may lock the applicant out), and on a match has the
+// hand-over (package handover) issue the identity assertion and tells the
+// page where to go next.
 package attempt
 
 import (

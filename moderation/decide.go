@@ -15,9 +15,9 @@ const maxNoteLen = 4000
 
 // Decide approves or rejects a case mod has open. A rejection needs one
 // of session.RejectReasons and a note; an approval has neither code nor
-// required note. An approval makes the session approved, so the applicant
-// can go on to the CA as after a match, and the relying party is called
-// back either way. The claim check, the four-eyes rule, the decision and
+// required note. An approval makes the session approved: the applicant
+// can go on to the CA after a fresh live capture in the same link (package
+// handover), and the relying party is called back either way. The claim check, the four-eyes rule, the decision and
 // the release of the claim are one transaction (session.PG.DecideCase); a
 // first approval under the rule returns the session still in moderation.
 func (q *Queue) Decide(ctx context.Context, mod Moderator, sessionID string, approved bool, reason, note string) (session.Session, error) {

@@ -1,8 +1,8 @@
 // Package verify compares a probe face with a citizen's register photo: it
 // fetches the photo, embeds it once per model version (cached in the
-// register), and decides against the configured threshold. It is the one
-// place where "does this face belong to this IIN" is answered, for the
-// one-image API, the CLI and the live capture path alike.
+// register), and scores the probe against it. It is the one place where
+// that score is computed, for the one-image API, the CLI and the live
+// capture path alike; the decision policy (package policy) decides.
 package verify
 
 import (
