@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"vidid/idnum"
 	"vidid/register"
 	"vidid/verify"
+	"vidid/webrtc/offer"
 )
 
 // Error is the one error type handlers return: an HTTP status, a stable
@@ -63,6 +65,9 @@ var baseMappings = []errorMapping{
 	{engine.ErrNoFace, http.StatusUnprocessableEntity, "no_face", "No face was found in the image."},
 	{engine.ErrMultipleFaces, http.StatusUnprocessableEntity, "multiple_faces", "More than one face is in the image; exactly one is required."},
 	{engine.ErrPoorQuality, http.StatusUnprocessableEntity, "poor_quality", "The face is too small, blurred, badly lit or turned away."},
+	{offer.ErrMalformedSDP, http.StatusBadRequest, "malformed_sdp", "The WebRTC offer is not a valid SDP offer."},
+	// The message goes on with what the browser offered instead (toError).
+	{offer.ErrUnsupportedCodec, http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported"},
 }
 
 var extraMappings []errorMapping
@@ -81,6 +86,10 @@ func toError(err error) *Error {
 	for _, m := range append(baseMappings, extraMappings...) {
 		if errors.Is(err, m.target) {
 			out := &Error{Status: m.status, Code: m.code, Message: m.msg, err: err}
+			if m.target == offer.ErrUnsupportedCodec { // "; offered: H264, AV1", for support staff
+				_, rest, _ := strings.Cut(err.Error(), m.target.Error())
+				out.Message += rest
+			}
 			if errors.As(err, &re) {
 				out.RetryAfter = int(re.RetryAfter(time.Now()).Seconds() + 0.999)
 			}

@@ -25,6 +25,7 @@ import (
 	"vidid/register"
 	"vidid/session"
 	"vidid/verify"
+	"vidid/webrtc/offer"
 )
 
 // Sessions is what an attempt needs from the session store.
@@ -146,16 +147,25 @@ func (s *Service) Close() error {
 
 // Offer starts an attempt for the session behind token and returns the SDP
 // answer. The capture itself runs in the background until it ends.
-func (s *Service) Offer(ctx context.Context, token, offer string) (string, error) {
+func (s *Service) Offer(ctx context.Context, token, sdp string) (string, error) {
 	ss, err := s.sessions.ByToken(ctx, token)
 	if err != nil {
+		return "", err
+	}
+	// A malformed offer or one without VP8 video is refused before an
+	// attempt is recorded: garbage costs no attempt row, audit record or
+	// peer. (Consent is the first thing the page must hear about.)
+	if !ss.ConsentAccepted {
+		return "", session.ErrConsentRequired
+	}
+	if err := offer.Check(sdp); err != nil {
 		return "", err
 	}
 	att, err := s.sessions.StartAttempt(ctx, ss.ID)
 	if err != nil {
 		return "", err
 	}
-	answer, peer, err := s.peers.Accept(ctx, offer)
+	answer, peer, err := s.peers.Accept(ctx, sdp)
 	if err != nil {
 		// The browser or network failed before any capture: a server-side
 		// "error" outcome, which does not count against the applicant.

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,6 +49,13 @@ func TestOfferErrors(t *testing.T) {
 		if st != tc.status || out["error"] != tc.code || out["message"] == "" {
 			t.Errorf("%s: %d %v, want %d %s", tc.name, st, out, tc.status, tc.code)
 		}
+		if tc.code == "unsupported_codec" && !strings.Contains(fmt.Sprint(out["message"]), "offered: H264") {
+			t.Errorf("%s: the message does not say what was offered: %v", tc.name, out["message"])
+		}
+	}
+	// Refused before an attempt was recorded: no attempt rows, no counted failures.
+	if _, _, n := lastAttempt(t, sys.db); n != 0 {
+		t.Fatalf("bad offers wrote %d attempt rows, want none", n)
 	}
 	resp, err := http.Get(sys.base + "/v1/capture/" + token + "/status")
 	if err != nil {

@@ -3,7 +3,7 @@
 // Flow: the capture page creates an RTCPeerConnection with a sendonly VP8
 // video track and an ordered data channel labelled "guidance", gathers its
 // ICE candidates and posts the complete offer. Server.Accept checks the
-// offer (CheckOffer: parsable, sends video, offers VP8; only VP8 is
+// offer (package offer, Check: parsable, sends video, offers VP8; only VP8 is
 // registered, so the answer keeps VP8 alone), gathers the server's
 // candidates and returns the complete answer (non-trickle ICE: no further
 // signalling). Per peer, RTP packets are checked (payload type, VP8 payload

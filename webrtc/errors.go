@@ -1,15 +1,19 @@
 package webrtc
 
-import "errors"
+import (
+	"errors"
+
+	"vidid/webrtc/offer"
+)
 
 // Sentinel errors. Offer errors are returned by Server.Accept; the
 // others say why a Peer ended (Peer.Err) and are returned by Peer.Next once
 // it has.
 var (
-	// ErrMalformedSDP: the offer is not a parsable SDP offer.
-	ErrMalformedSDP = errors.New("malformed SDP offer")
+	// ErrMalformedSDP: the offer is not a parsable SDP offer (package offer).
+	ErrMalformedSDP = offer.ErrMalformedSDP
 	// ErrUnsupportedCodec: the offer sends no video, or no VP8 video.
-	ErrUnsupportedCodec = errors.New("only VP8 video is supported")
+	ErrUnsupportedCodec = offer.ErrUnsupportedCodec
 	// ErrICEFailed: ICE could not connect, or lost the connection for good.
 	ErrICEFailed = errors.New("ICE connection failed")
 	// ErrDisconnected: the browser went away (closed the connection, or

@@ -15,6 +15,8 @@ import (
 	"github.com/pion/interceptor"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	sdpoffer "vidid/webrtc/offer"
 )
 
 // Config configures the server. Zero values take the defaults in brackets.
@@ -165,7 +167,7 @@ func (s *Server) Accept(ctx context.Context, offer string) (string, *Peer, error
 }
 
 func (s *Server) negotiate(ctx context.Context, offer string) (string, *Peer, error) {
-	if err := CheckOffer(offer); err != nil {
+	if err := sdpoffer.Check(offer); err != nil {
 		s.m.rejected.WithLabelValues(reasonOf(err)).Inc()
 		return "", nil, err
 	}

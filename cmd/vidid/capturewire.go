@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -29,20 +27,12 @@ import (
 	"vidid/webrtc"
 )
 
-// peers adapts the WebRTC server to attempt.Peers.
+// peers adapts the WebRTC server to attempt.Peers. Its errors (a bad
+// offer: package webrtc/offer) become HTTP errors in api/errors.go.
 type peers struct{ s *webrtc.Server }
 
 func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, error) {
-	a, peer, err := p.s.Accept(ctx, offer)
-	switch {
-	case errors.Is(err, webrtc.ErrMalformedSDP):
-		return "", nil, api.NewError(http.StatusBadRequest, "malformed_sdp", "The WebRTC offer is not a valid SDP offer.", err)
-	case errors.Is(err, webrtc.ErrUnsupportedCodec):
-		return "", nil, api.NewError(http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported"+strings.TrimPrefix(err.Error(), webrtc.ErrUnsupportedCodec.Error()), err)
-	case err != nil:
-		return "", nil, err
-	}
-	return a, peer, nil
+	return p.s.Accept(ctx, offer)
 }
 
 // startCapture wires the live capture (WebRTC peers, the capture state

@@ -1,24 +1,37 @@
-package webrtc
+// Package offer checks a browser's WebRTC offer before anything is done
+// with it (before an attempt is recorded, before a peer is made): it must
+// be a parsable SDP offer that sends VP8 video. It is plain Go (pion's SDP
+// parser), so the HTTP layer can map its errors without linking the media
+// stack.
+package offer
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 
 	"github.com/pion/sdp/v3"
 )
 
-// MaxOfferBytes bounds an offer's size (a browser's offer is 3–6 KB).
-const MaxOfferBytes = 64 << 10
+// Sentinel errors.
+var (
+	// ErrMalformedSDP: the offer is not a parsable SDP offer.
+	ErrMalformedSDP = errors.New("malformed SDP offer")
+	// ErrUnsupportedCodec: the offer sends no video, or no VP8 video.
+	ErrUnsupportedCodec = errors.New("only VP8 video is supported")
+)
 
-// CheckOffer parses an SDP offer and checks that it sends VP8 video. Errors
+// MaxBytes bounds an offer's size (a browser's offer is 3–6 KB).
+const MaxBytes = 64 << 10
+
+// Check parses an SDP offer and checks that it sends VP8 video. Errors
 // wrap ErrMalformedSDP or ErrUnsupportedCodec; the latter names what was
 // offered instead ("only VP8 video is supported; offered: H264, AV1"), for
 // the applicant's support staff.
-func CheckOffer(raw string) error {
-	if len(raw) == 0 || len(raw) > MaxOfferBytes {
-		return fmt.Errorf("%w: %d bytes (at most %d)", ErrMalformedSDP, len(raw), MaxOfferBytes)
+func Check(raw string) error {
+	if len(raw) == 0 || len(raw) > MaxBytes {
+		return fmt.Errorf("%w: %d bytes (at most %d)", ErrMalformedSDP, len(raw), MaxBytes)
 	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(raw); err != nil {
@@ -87,44 +100,4 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
-}
-
-// keepLoopbackCandidates drops every ICE candidate line of an SDP whose
-// address is not 127.0.0.1 (host LAN addresses, mDNS names, IPv6): with
-// LoopbackOnly the server cannot reach them, and pairing them only slows
-// ICE down.
-func keepLoopbackCandidates(raw string) string {
-	lines := strings.SplitAfter(raw, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if v, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a=candidate:"); ok {
-			// foundation component transport priority address port typ …
-			f := strings.Fields(v)
-			if len(f) < 6 || !net.ParseIP(f[4]).Equal(net.IPv4(127, 0, 0, 1)) {
-				continue
-			}
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "")
-}
-
-// receivesVP8 reports whether an answer accepts a video section with VP8
-// (pion rejects a section it cannot use by giving it port 0).
-func receivesVP8(answer string) bool {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(answer); err != nil {
-		return false
-	}
-	for _, m := range sd.MediaDescriptions {
-		if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
-			continue
-		}
-		for _, a := range m.Attributes {
-			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " VP8/") {
-				return true
-			}
-		}
-	}
-	return false
 }
