@@ -8,32 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"vidid/internal/pgtest"
 	"vidid/moderation"
 )
 
 func TestModeratorCommand(t *testing.T) {
-	pool := pgtest.New(t)
-	url := pgtest.URL(t)
-	secrets := t.TempDir()
-	cli := func(args ...string) (int, string) {
-		t.Helper()
-		code, out, errs := runCLI(t, append(args, "--db", url, "--secrets", secrets)...)
-		return code, out + errs
-	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"moderator", "add"}, "needs --name"},
-		{[]string{"moderator", "disable"}, "needs an ID"},
-		{[]string{"moderator", "promote"}, "unknown subcommand"},
-		{[]string{"moderator", "list", "extra"}, "unexpected"},
-	} {
-		if code, out, errs := runCLI(t, tc.args...); code != 2 || !strings.Contains(out+errs, tc.want) {
-			t.Errorf("%v: exit %d, output lacks %q: %s%s", tc.args, code, tc.want, out, errs)
-		}
-	}
+	pool, cli := dbCLI(t)
+	wantUsage(t,
+		usageCase{[]string{"moderator", "add"}, "needs --name"},
+		usageCase{[]string{"moderator", "disable"}, "needs an ID"},
+		usageCase{[]string{"moderator", "promote"}, "unknown subcommand"},
+		usageCase{[]string{"moderator", "list", "extra"}, "unexpected"},
+	)
 	if code, out, errs := runCLI(t, "moderator", "--help"); code != 0 || !strings.Contains(out+errs, "access token") {
 		t.Errorf("--help: exit %d: %s", code, out)
 	}

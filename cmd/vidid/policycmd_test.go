@@ -8,32 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"vidid/internal/pgtest"
 	"vidid/policy"
 )
 
 func TestPolicyCommand(t *testing.T) {
-	pool := pgtest.New(t)
-	url := pgtest.URL(t)
-	secrets := t.TempDir()
-	cli := func(args ...string) (int, string) {
-		t.Helper()
-		code, out, errs := runCLI(t, append(args, "--db", url, "--secrets", secrets)...)
-		return code, out + errs
-	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"policy", "propose", "--by", "a"}, "needs --file"},
-		{[]string{"policy", "activate", "--by", "a"}, "needs a VERSION"},
-		{[]string{"policy", "activate", "v1", "--by", ""}, "needs --by"},
-		{[]string{"policy", "retire"}, "unknown subcommand"},
-	} {
-		if code, out, errs := runCLI(t, tc.args...); code != 2 || !strings.Contains(out+errs, tc.want) {
-			t.Errorf("%v: exit %d, output lacks %q: %s%s", tc.args, code, tc.want, out, errs)
-		}
-	}
+	pool, cli := dbCLI(t)
+	wantUsage(t,
+		usageCase{[]string{"policy", "propose", "--by", "a"}, "needs --file"},
+		usageCase{[]string{"policy", "activate", "--by", "a"}, "needs a VERSION"},
+		usageCase{[]string{"policy", "activate", "v1", "--by", ""}, "needs --by"},
+		usageCase{[]string{"policy", "retire"}, "unknown subcommand"},
+	)
 
 	// show --json on a new database: the seeded built-in version, as a
 	// document propose accepts.
