@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -46,6 +48,18 @@ func encodePNG(t *testing.T, f Frame) []byte {
 	return b.Bytes()
 }
 
+// pngHeader is the signature and IHDR chunk of a PNG claiming w×h RGBA
+// pixels, with no pixel data.
+func pngHeader(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit RGBA, no interlace
+	chunk := append([]byte("IHDR"), ihdr...)
+	out := append([]byte("\x89PNG\r\n\x1a\n"), binary.BigEndian.AppendUint32(nil, uint32(len(ihdr)))...)
+	out = append(out, chunk...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(chunk))
+}
+
 func TestDecodeImage(t *testing.T) {
 	src := checker(64, 64, 8, 20, 230)
 	good := encodePNG(t, src)
@@ -67,6 +81,11 @@ func TestDecodeImage(t *testing.T) {
 		{"truncated jpeg", jpg[:len(jpg)/3], ErrBadImage, "truncated"},
 		{"tiny", encodePNG(t, flat(10, 10, 100)), ErrBadImage, "smaller"},
 		{"gif", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), ErrBadImage, ""},
+		// A 33-byte header claiming 40 megapixels (an image bomb): refused
+		// from the header, before any pixel is decoded.
+		{"40 MP header", pngHeader(8000, 5000), ErrBadImage, "larger than allowed"},
+		{"20 MP header", pngHeader(5000, 4000), ErrBadImage, "larger than allowed"},
+		{"one side too long", pngHeader(7000, 100), ErrBadImage, "larger than allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,15 +10,24 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
+	"runtime"
 )
 
-// Limits on images accepted from outside (uploads, register photos).
+// Limits on images accepted from outside (uploads, register photos). A
+// phone's full-resolution selfie is 12–16 megapixels; anything larger is
+// refused from its header, before a pixel is decoded (a 166 KB PNG can
+// claim 40 megapixels and cost seconds and hundreds of MB to decode).
 const (
 	MaxImageBytes  = 15 << 20 // 15 MiB
 	MinImageSide   = 48
-	MaxImageSide   = 8000
-	MaxImagePixels = 40_000_000
+	MaxImageSide   = 6000
+	MaxImagePixels = 16_000_000
 )
+
+// decodeSlots bounds how many images decode at once in this process, so
+// a burst of large uploads costs at most that many decoded buffers
+// (about 112 MB each at the pixel cap) instead of one per request.
+var decodeSlots = make(chan struct{}, max(2, runtime.NumCPU()))
 
 // DecodeImage decodes a JPEG or PNG image into a BGR frame. It reads the
 // header first and refuses images that are too small, too large or not
@@ -47,6 +56,8 @@ func DecodeImage(b []byte) (Frame, error) {
 	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide || cfg.Width*cfg.Height > MaxImagePixels {
 		return Frame{}, fmt.Errorf("%w: %dx%d is larger than allowed", ErrBadImage, cfg.Width, cfg.Height)
 	}
+	decodeSlots <- struct{}{}
+	defer func() { <-decodeSlots }()
 	var img image.Image
 	switch format {
 	case "jpeg":
