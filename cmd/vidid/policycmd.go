@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"vidid/bench"
 	"vidid/policy"
 )
 
@@ -19,7 +20,7 @@ func init() {
 }
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("policy", "policy show [VERSION] [--json] | list [--json] | propose --file FILE | activate VERSION --by NAME", `
+	fs := newFlags("policy", "policy show [VERSION] [--json] | list [--json] | propose (--file FILE | --report REPORT.json --target-fmr F) | activate VERSION --by NAME", `
 Manages the decision policy: every threshold that turns an attempt's
 measurements into a verdict, versioned in the database. Per embedder model
 it holds the match threshold, the moderation band under it and the
@@ -36,10 +37,17 @@ the version it was judged under and the measurements it was judged on.
                    the policy document itself, the input of propose.
   list             lists the stored versions: status (active, proposed,
                    retired, derived), parent, who wrote and activated it.
-  propose          stores a new version from --file (JSON, as 'show
-                   --json' prints it, with a new "version"); it is
-                   validated (unknown fields refused) and audited, but not
-                   used until activated.
+  propose          stores a new version, validated (unknown fields
+                   refused) and audited, but not used until activated:
+                   from --file (JSON, as 'show --json' prints it, with a
+                   new "version"), or from a 'vidid bench' report:
+                   --report OUT/report.json --target-fmr 1e-4 takes the
+                   active policy and sets each embedder's match threshold
+                   to the one the report measured for that FMR (faces/,
+                   else the pair list), keeping every other field; the
+                   version carries its evidence (report, dataset hash,
+                   counts, the threshold's 95% interval, the FNMR there).
+                   A target the report cannot measure is refused.
   activate VERSION makes VERSION the active one (the previous becomes
                    retired), recorded in the audit log with --by. Running
                    servers pick it up within a minute.
@@ -48,6 +56,9 @@ Exit status: 0 done, 2 usage, 1 any other error (an invalid policy, an
 unknown version).`, stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
 	file := fs.String("file", "", "propose: the policy `file` (JSON)")
+	report := fs.String("report", "", "propose: a 'vidid bench' `report.json` to take the match thresholds from")
+	targetFMR := fs.Float64("target-fmr", 1e-4, "propose --report: the false-match rate the thresholds must meet")
+	newVersion := fs.String("version", "", "propose --report: the new version's name (default: from the dataset hash and the target)")
 	by := fs.String("by", envOr("USER", ""), "propose, activate: who does it (recorded in the audit log)")
 	var db dbFlags
 	var sec secretFlags
@@ -73,8 +84,8 @@ unknown version).`, stderr)
 	switch sub {
 	case "show", "list":
 	case "propose":
-		if *file == "" {
-			return fmt.Errorf("%w: policy propose needs --file", errUsage)
+		if (*file == "") == (*report == "") {
+			return fmt.Errorf("%w: policy propose needs --file or --report (one of them)", errUsage)
 		}
 	case "activate":
 		if version == "" {
@@ -90,7 +101,7 @@ unknown version).`, stderr)
 		return printPolicy(stdout, policy.Builtin(), *asJSON)
 	}
 	var newPolicy *policy.Policy
-	if sub == "propose" {
+	if sub == "propose" && *file != "" {
 		b, err := os.ReadFile(*file)
 		if err != nil {
 			return fmt.Errorf("read policy: %w", err)
@@ -145,6 +156,19 @@ unknown version).`, stderr)
 		}
 		return tw.Flush()
 	case "propose":
+		if *report != "" {
+			r, err := bench.LoadReport(*report)
+			if err != nil {
+				return err
+			}
+			act, err := st.Active(ctx)
+			if err != nil {
+				return err
+			}
+			if newPolicy, err = bench.ProposePolicy(r, act, bench.ProposeOptions{TargetFMR: *targetFMR, Version: *newVersion, Report: *report}); err != nil {
+				return err
+			}
+		}
 		if err := st.Put(ctx, newPolicy, policy.StatusProposed, *by); err != nil {
 			if errors.Is(err, policy.ErrExists) {
 				return fmt.Errorf("%w (give the new policy a new \"version\")", err)
@@ -153,6 +177,10 @@ unknown version).`, stderr)
 		}
 		fmt.Fprintf(stdout, "policy %s proposed (digest %s); activate it with: vidid policy activate %s --by NAME\n",
 			newPolicy.Version, newPolicy.Digest()[:16], newPolicy.Version)
+		if ev := newPolicy.Evidence; ev != nil {
+			fmt.Fprintf(stdout, "evidence: dataset %s, %d genuine and %d impostor comparisons, FNMR %.4f at FMR %g, threshold interval [%.4f, %.4f]\n",
+				ev.DatasetSHA256, ev.Genuine, ev.Impostor, ev.FNMR, ev.TargetFMR, ev.CI95[0], ev.CI95[1])
+		}
 		return nil
 	default: // activate
 		if err := st.Activate(ctx, version, *by); err != nil {

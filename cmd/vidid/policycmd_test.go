@@ -14,7 +14,8 @@ import (
 func TestPolicyCommand(t *testing.T) {
 	pool, cli := dbCLI(t)
 	wantUsage(t,
-		usageCase{[]string{"policy", "propose", "--by", "a"}, "needs --file"},
+		usageCase{[]string{"policy", "propose", "--by", "a"}, "needs --file or --report"},
+		usageCase{[]string{"policy", "propose", "--by", "a", "--file", "x", "--report", "y"}, "one of them"},
 		usageCase{[]string{"policy", "activate", "--by", "a"}, "needs a VERSION"},
 		usageCase{[]string{"policy", "activate", "v1", "--by", ""}, "needs --by"},
 		usageCase{[]string{"policy", "retire"}, "unknown subcommand"},
@@ -74,5 +75,27 @@ func TestPolicyCommand(t *testing.T) {
 	}
 	if code, out := cli("policy", "show"); code != 0 || !strings.Contains(out, "policy analyst-1") || !strings.Contains(out, "0.7200") {
 		t.Fatalf("show: exit %d: %s", code, out)
+	}
+
+	// From a benchmark report: the report's model is not in the policy.
+	if code, out := cli("policy", "propose", "--report", "../../bench/testdata/report.json", "--target-fmr", "0.25", "--by", "analyst"); code != 1 || !strings.Contains(out, "not measurable") {
+		t.Fatalf("a report of another model: exit %d: %s", code, out)
+	}
+	// The same report as if measured with the default embedder.
+	rb, err := os.ReadFile("../../bench/testdata/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(rep, []byte(strings.ReplaceAll(string(rb), "fake-embedder@1", "faceplugin-fr_feature@87aacdfe")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli("policy", "propose", "--report", rep, "--target-fmr", "0.25", "--version", "bench-1", "--by", "analyst"); code != 0 || !strings.Contains(out, "14 genuine and 28 impostor") {
+		t.Fatalf("propose --report: exit %d: %s", code, out)
+	}
+	code, out = cli("policy", "show", "bench-1", "--json")
+	got, err := policy.Parse([]byte(out))
+	if code != 0 || err != nil || got.Parent != "analyst-1" || got.Evidence == nil || got.Evidence.Impostor != 28 || got.Models[0].Match != 0.6733 {
+		t.Fatalf("the proposal from the report: exit %d, %v: %s", code, err, out)
 	}
 }
