@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 
+	"vidid/assertion/assertiontest"
 	"vidid/internal/media"
 	"vidid/internal/testenv"
 	"vidid/register"
@@ -101,6 +102,14 @@ func TestCaptureMatch(t *testing.T) {
 	if !waitFor(t, ctx, `document.getElementById('next-form') && document.getElementById('next-form').action.includes('/enroll')
 		&& !!document.querySelector('#next-form input[name=assertion]')`, 10*time.Second) {
 		t.Fatalf("the page did not prepare the CA hand-over; it says %q", text(ctx, "#message"))
+	}
+	// What the browser carries to the CA holds no score.
+	tok, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#next-form input[name=assertion]').value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaks, err := assertiontest.Leaks(tok); err != nil || len(leaks) > 0 {
+		t.Fatalf("the assertion in the page gives away %v (%v)", leaks, err)
 	}
 	shot(t, ctx, "capture-result")
 	// The attempt's evidence: the best frames and a short clip, both kept.
