@@ -28,6 +28,16 @@ type Policies interface {
 type Client struct {
 	ID   string
 	Name string
+	// Analyst: /v1/verify shows this client scores, thresholds and why a
+	// comparison could not be made (rp.ScopeAnalyst).
+	Analyst bool
+}
+
+// VerifyAuditor records every /v1/verify call in the audit log: who asked
+// about which IIN and what they were told. A call it cannot record is
+// answered with an error, never silently.
+type VerifyAuditor interface {
+	RecordVerify(ctx context.Context, clientID, iin, answer string) error
 }
 
 // ClientAuth authenticates relying parties by API key.
@@ -41,9 +51,11 @@ type Deps struct {
 	Verifier ImageVerifier
 	// Policies is required with Verifier.
 	Policies Policies
-	Clients  ClientAuth
-	Sessions Sessions
-	Capture  Capture
+	// VerifyAudit is required with Verifier.
+	VerifyAudit VerifyAuditor
+	Clients     ClientAuth
+	Sessions    Sessions
+	Capture     Capture
 	// Register, when set, is checked before a session opens, so a session
 	// for an IIN without a register photo is refused at once.
 	Register interface {

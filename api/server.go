@@ -31,6 +31,10 @@ type Config struct {
 	PublicURL string
 	// MaxUploadBytes bounds one-image uploads.
 	MaxUploadBytes int64
+	// VerifyPerMinute and VerifyBurst bound each API client's /v1/verify
+	// calls in this process (default 60 a minute, 10 at once; negative:
+	// no bound).
+	VerifyPerMinute, VerifyBurst int
 }
 
 // Server is vidid's HTTP server.
@@ -49,8 +53,11 @@ func New(cfg Config, deps Deps, checks []Check, log *slog.Logger, reg prometheus
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 16 << 20
 	}
-	if deps.Verifier != nil && deps.Policies == nil {
-		return nil, errors.New("api: a verifier needs the decision policy (Deps.Policies)")
+	if cfg.VerifyPerMinute == 0 {
+		cfg.VerifyPerMinute, cfg.VerifyBurst = 60, 10
+	}
+	if deps.Verifier != nil && (deps.Policies == nil || deps.VerifyAudit == nil) {
+		return nil, errors.New("api: a verifier needs the decision policy and an audit log (Deps.Policies, Deps.VerifyAudit)")
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {
@@ -84,7 +91,7 @@ func (s *Server) routes() {
 	s.e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{})))
 	s.e.GET("/openapi.json", s.openapi)
 	if s.deps.Verifier != nil {
-		s.e.POST("/v1/verify", s.verifyImage, s.requireClient)
+		s.e.POST("/v1/verify", s.verifyImage, s.requireClient, s.limitClient(newKeyLimiter(s.cfg.VerifyPerMinute, s.cfg.VerifyBurst)))
 	}
 	s.sessionRoutes()
 	s.moderationRoutes()

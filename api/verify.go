@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 
 	"vidid/engine"
 	"vidid/idnum"
+	"vidid/policy"
+	"vidid/register"
+	"vidid/verify"
 )
 
 const clientKey = "vidid.client"
@@ -37,14 +41,17 @@ func (s *Server) requireClient(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// verifyResponse is /v1/verify's answer. Everything but the match is for
+// analyst clients only: to anyone else a score is a hill-climbing aid,
+// and an answer whose shape differs for unknown IINs a register oracle.
 type verifyResponse struct {
-	Match            bool           `json:"match"`
-	Score            float64        `json:"score"`
-	Threshold        float64        `json:"threshold"`
-	ThresholdVersion string         `json:"threshold_version"`
-	Model            string         `json:"model"`
-	Quality          engine.Quality `json:"quality"`
-	IIN              string         `json:"iin"`
+	Match            bool            `json:"match"`
+	Score            *float64        `json:"score,omitempty"`
+	Threshold        *float64        `json:"threshold,omitempty"`
+	ThresholdVersion string          `json:"threshold_version,omitempty"`
+	Model            string          `json:"model,omitempty"`
+	Quality          *engine.Quality `json:"quality,omitempty"`
+	IIN              string          `json:"iin"`
 }
 
 // verifyImage: POST /v1/verify, multipart form with fields `iin` and
@@ -88,22 +95,43 @@ func (s *Server) verifyImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.deps.Verifier.VerifyFrame(c.Request().Context(), iin, f)
-	if err != nil {
+	ctx := c.Request().Context()
+	cl := c.Get(clientKey).(Client)
+	res, err := s.deps.Verifier.VerifyFrame(ctx, iin, f)
+	var d policy.MatchDecision
+	if err == nil {
+		var pol *policy.Policy
+		if pol, err = s.deps.Policies.Current(); err == nil {
+			d, err = pol.Match(res.Model, res.Score)
+		}
+	}
+	// No register-membership oracle: without the analyst scope an unknown
+	// IIN, or one whose register photo is missing or unusable, reads as a
+	// plain no match. The audit log keeps what really happened.
+	hidden := err != nil && !cl.Analyst && (errors.Is(err, register.ErrNotFound) ||
+		errors.Is(err, verify.ErrReferenceMissing) || errors.Is(err, verify.ErrReferenceUnusable))
+	answer := "no_match"
+	switch {
+	case err != nil:
+		answer = "refused:" + toError(err).Code
+	case d.Match:
+		answer = "match"
+	}
+	if aerr := s.deps.VerifyAudit.RecordVerify(ctx, cl.ID, iin, answer); aerr != nil {
+		return fmt.Errorf("audit verify: %w", aerr)
+	}
+	out := verifyResponse{IIN: idnum.MaskIIN(iin)}
+	switch {
+	case hidden:
+		return c.JSON(http.StatusOK, out)
+	case err != nil:
 		e := toError(err)
 		e.Issues = res.Probe.Issues
 		return e
 	}
-	pol, err := s.deps.Policies.Current()
-	if err != nil {
-		return fmt.Errorf("decision policy: %w", err)
+	out.Match = d.Match
+	if cl.Analyst { // the rest is for analysts: anyone else sees match or no match, whatever the IIN
+		out.Score, out.Threshold, out.Model, out.ThresholdVersion, out.Quality = &d.Score, &d.Threshold, res.Model, d.PolicyVersion, &res.Probe
 	}
-	d, err := pol.Match(res.Model, res.Score)
-	if err != nil {
-		return fmt.Errorf("decide: %w", err)
-	}
-	return c.JSON(http.StatusOK, verifyResponse{
-		Match: d.Match, Score: d.Score, Threshold: d.Threshold, ThresholdVersion: d.PolicyVersion,
-		Model: res.Model, Quality: res.Probe, IIN: idnum.MaskIIN(iin),
-	})
+	return c.JSON(http.StatusOK, out)
 }

@@ -53,6 +53,9 @@ const (
 	KindPolicyProposed Kind = "policy_proposed"
 	// KindPolicyActivated: a decision policy version became the active one.
 	KindPolicyActivated Kind = "policy_activated"
+	// KindVerifyRequest: a relying party asked /v1/verify about an IIN;
+	// Data holds the client and the answer it got.
+	KindVerifyRequest Kind = "verify_request"
 )
 
 var kinds = map[Kind]bool{
@@ -61,7 +64,7 @@ var kinds = map[Kind]bool{
 	KindCertificateIssued: true, KindModerationDecision: true,
 	KindRegisterWritten: true, KindRegisterResealed: true,
 	KindCaseOpened: true, KindModeratorChanged: true, KindCaseFirstApproval: true,
-	KindPolicyProposed: true, KindPolicyActivated: true,
+	KindPolicyProposed: true, KindPolicyActivated: true, KindVerifyRequest: true,
 }
 
 // Valid reports whether k is one of the kinds above.

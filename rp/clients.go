@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,19 @@ type Client struct {
 	AllowedCallbackHosts []string
 	CreatedAt            time.Time
 	Disabled             bool
+	// Scopes widen what the key may see (ScopeAnalyst).
+	Scopes []string
 }
+
+// ScopeAnalyst lets a client's /v1/verify calls see scores and thresholds
+// and why a comparison could not be made.
+const ScopeAnalyst = "analyst"
+
+// Scopes are the scopes a client can be given.
+var Scopes = []string{ScopeAnalyst}
+
+// HasScope reports whether the client holds scope.
+func (c Client) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
 
 // QueryRower is the read side of a pool, connection or transaction.
 type QueryRower interface {
@@ -76,6 +89,26 @@ func (c *Clients) Create(ctx context.Context, name string, allowedCallbackHosts 
 	return clientID, apiKey, callbackSecret, nil
 }
 
+// SetScopes replaces a client's scopes (each one of Scopes).
+func (c *Clients) SetScopes(ctx context.Context, id string, scopes []string) error {
+	for _, sc := range scopes {
+		if !slices.Contains(Scopes, sc) {
+			return fmt.Errorf("%w: unknown scope %q (known: %v)", ErrInvalidClient, sc, Scopes)
+		}
+	}
+	if scopes == nil {
+		scopes = []string{}
+	}
+	tag, err := c.pool.Exec(ctx, `UPDATE rp_clients SET scopes = $2 WHERE id = $1`, id, scopes)
+	if err != nil {
+		return fmt.Errorf("set scopes: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // Authenticate returns the client an API key belongs to, or an error
 // wrapping ErrUnauthorized when the key is malformed, unknown, wrong or
 // belongs to a disabled client.
@@ -88,9 +121,9 @@ func (c *Clients) Authenticate(ctx context.Context, apiKey string) (Client, erro
 	var stored []byte
 	var disabledAt *time.Time
 	err := c.pool.QueryRow(ctx, `
-		SELECT id, name, allowed_callback_hosts, created_at, disabled_at, api_key_hash
+		SELECT id, name, allowed_callback_hosts, created_at, disabled_at, api_key_hash, scopes
 		FROM rp_clients WHERE id = $1`, id).
-		Scan(&cl.ID, &cl.Name, &cl.AllowedCallbackHosts, &cl.CreatedAt, &disabledAt, &stored)
+		Scan(&cl.ID, &cl.Name, &cl.AllowedCallbackHosts, &cl.CreatedAt, &disabledAt, &stored, &cl.Scopes)
 	found := true
 	if errors.Is(err, pgx.ErrNoRows) {
 		found, stored = false, c.dummy
@@ -130,9 +163,9 @@ func LoadClient(ctx context.Context, q QueryRower, id string) (Client, error) {
 	var cl Client
 	var disabledAt *time.Time
 	err := q.QueryRow(ctx, `
-		SELECT id, name, allowed_callback_hosts, created_at, disabled_at
+		SELECT id, name, allowed_callback_hosts, created_at, disabled_at, scopes
 		FROM rp_clients WHERE id = $1`, id).
-		Scan(&cl.ID, &cl.Name, &cl.AllowedCallbackHosts, &cl.CreatedAt, &disabledAt)
+		Scan(&cl.ID, &cl.Name, &cl.AllowedCallbackHosts, &cl.CreatedAt, &disabledAt, &cl.Scopes)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Client{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}

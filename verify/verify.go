@@ -108,13 +108,18 @@ func (s *Service) Reference(ctx context.Context, iin string) (engine.Embedding, 
 // VerifyFrame checks that f shows exactly one usable face and compares it
 // with the register photo of iin.
 func (s *Service) VerifyFrame(ctx context.Context, iin string, f engine.Frame) (Result, error) {
-	ref, c, err := s.Reference(ctx, iin)
-	if err != nil {
+	// The probe first: whether the caller's image has a usable face must
+	// not depend on whether the IIN is registered (no membership oracle).
+	if err := idnum.ValidateIIN(iin); err != nil {
 		return Result{}, err
 	}
 	pr, err := s.eng.ProbeImage(ctx, f)
 	if err != nil {
 		return Result{IIN: iin, Probe: pr.Quality, Model: s.eng.Model()}, fmt.Errorf("probe: %w", err)
+	}
+	ref, c, err := s.Reference(ctx, iin)
+	if err != nil {
+		return Result{IIN: iin, Probe: pr.Quality, Model: s.eng.Model()}, err
 	}
 	return s.decide(iin, c, pr, ref)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"vidid/audit"
@@ -19,23 +20,31 @@ func init() {
 	addCommand(command{name: "audit", summary: "verify the hash-chained audit log", run: runAudit})
 }
 
-type hostList []string
+type stringList []string
 
-func (h *hostList) String() string     { return strings.Join(*h, ",") }
-func (h *hostList) Set(v string) error { *h = append(*h, v); return nil }
+func (h *stringList) String() string     { return strings.Join(*h, ",") }
+func (h *stringList) Set(v string) error { *h = append(*h, v); return nil }
 
-var _ flag.Value = (*hostList)(nil)
+var _ flag.Value = (*stringList)(nil)
 
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("client", "client create NAME --callback-host HOST [--callback-host HOST …]", `
+	fs := newFlags("client", "client create NAME --callback-host HOST [--callback-host HOST …] [--scope analyst]", `
 Creates a relying-party API client and prints its API key and callback
 secret ONCE (only hashes of the key are stored; the callback secret signs the
 decision callbacks, header Vidid-Signature: t=<unix>,v1=<hex HMAC-SHA256 of
 "t.body">). Callback and return URLs of its sessions must be https on one of
-the given hosts (http is allowed for loopback hosts only).`, stderr)
-	var hosts hostList
+the given hosts (http is allowed for loopback hosts only).
+
+--scope analyst lets the client's /v1/verify calls see the score, the
+threshold and why a comparison could not be made (an unknown IIN, an
+unusable register photo). Without it /v1/verify answers match or no match
+only, so it tells nobody which IINs are registered or how close a face
+came. Every /v1/verify call is recorded in the audit log.`, stderr)
+	var hosts stringList
 	fs.Var(&hosts, "callback-host", "allowed `host[:port]` for callback and return URLs (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var scopes stringList
+	fs.Var(&scopes, "scope", "a `scope` beyond the default (repeatable): analyst")
 	var db dbFlags
 	db.add(fs)
 	if len(args) == 0 || args[0] != "create" {
@@ -59,9 +68,21 @@ the given hosts (http is allowed for loopback hosts only).`, stderr)
 		return err
 	}
 	defer pool.Close()
-	id, key, secret, err := rp.NewClients(pool).Create(ctx, name, hosts)
+	clients := rp.NewClients(pool)
+	for _, sc := range scopes {
+		if !slices.Contains(rp.Scopes, sc) {
+			return fmt.Errorf("%w: unknown --scope %q (known: %s)", errUsage, sc, strings.Join(rp.Scopes, ", "))
+		}
+	}
+	id, key, secret, err := clients.Create(ctx, name, hosts)
 	if err != nil {
 		return err
+	}
+	if len(scopes) > 0 {
+		if err := clients.SetScopes(ctx, id, scopes); err != nil {
+			_ = clients.Disable(ctx, id) // not half-made: a client without its scopes is taken back
+			return err
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]string{"client_id": id, "api_key": key, "callback_secret": secret})

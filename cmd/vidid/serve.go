@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,6 +19,7 @@ import (
 	"vidid/api"
 	"vidid/assertion"
 	"vidid/attempt"
+	"vidid/audit"
 	"vidid/capture"
 	"vidid/moderation"
 	"vidid/policy"
@@ -178,7 +180,8 @@ as aborted).`, stderr)
 	if err != nil {
 		return err
 	}
-	deps := api.Deps{Verifier: verifier, Policies: policies, Clients: clientAuth{clients}, Sessions: sessions, Register: regPG}
+	deps := api.Deps{Verifier: verifier, Policies: policies, VerifyAudit: verifyAudit{pool, auditLog}, Clients: clientAuth{clients},
+		Sessions: sessions, Register: regPG}
 	disp, err := rp.NewDispatcher(pool, rp.DispatcherConfig{Logger: log, Registerer: reg})
 	if err != nil {
 		return err
@@ -286,7 +289,21 @@ func (a clientAuth) Authenticate(ctx context.Context, key string) (api.Client, e
 	if err != nil {
 		return api.Client{}, err
 	}
-	return api.Client{ID: cl.ID, Name: cl.Name}, nil
+	return api.Client{ID: cl.ID, Name: cl.Name, Analyst: cl.HasScope(rp.ScopeAnalyst)}, nil
+}
+
+// verifyAudit records each /v1/verify call in the audit log.
+type verifyAudit struct {
+	pool *pgxpool.Pool
+	log  *audit.Log
+}
+
+func (v verifyAudit) RecordVerify(ctx context.Context, clientID, iin, answer string) error {
+	return pgx.BeginFunc(ctx, v.pool, func(tx pgx.Tx) error {
+		_, err := v.log.Append(ctx, tx, audit.Entry{Kind: audit.KindVerifyRequest, Subject: iin,
+			Data: map[string]any{"client_id": clientID, "answer": answer}})
+		return err
+	})
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
