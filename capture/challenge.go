@@ -29,6 +29,7 @@ func (a *attempt) startChallenge() error {
 	a.prompt = a.r.prompt(a.queue[a.chIdx])
 	a.lastIssue = "challenge"
 	a.lastCode = ""
+	a.cues.prompt(liveness.PromptSent, a.chIdx+1, a.queue[a.chIdx], a.chStart)
 	return a.out.Send(ChallengeMsg{Type: "challenge", Code: a.queue[a.chIdx], Index: a.chIdx + 1, Total: len(a.queue)})
 }
 
@@ -40,6 +41,9 @@ func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.A
 	if an.Main == nil || an.Others > 0 {
 		return a.send(a.problem(f, an), a.progress(float64(a.chIdx)/float64(len(a.queue))))
 	}
+	if err := a.passive(ctx, f, an); err != nil {
+		return err
+	}
 	pose := an.Quality.Pose
 	if a.r.cfg.MeasureSamePerson && (a.chFront == nil || poseOff(pose) < poseOff(a.chFront.Quality.Pose)) {
 		a.chFront = a.keepCopy(a.chFront, f, an)
@@ -48,6 +52,7 @@ func (a *attempt) challengeStep(ctx context.Context, f engine.Frame, an engine.A
 	if !done {
 		return nil
 	}
+	a.cues.prompt(liveness.PromptAnswered, a.chIdx+1, a.queue[a.chIdx], a.r.now())
 	if a.r.cfg.MeasureSamePerson {
 		// Remember who did the prompt: its most frontal face. One the
 		// embedder cannot align (landmarks off the frame) does not complete

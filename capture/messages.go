@@ -8,9 +8,11 @@
 package capture
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Phase is where the applicant is in the capture.
@@ -110,4 +112,30 @@ type Next struct {
 	URL    string            `json:"url"`
 	Method string            `json:"method"`
 	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// CameraMsg is the page's report of the camera it captures from: the video
+// track's label (MediaStreamTrack.label). The label is attacker-controlled;
+// the camera cue only reads it for virtual-camera names.
+type CameraMsg struct {
+	Type  string `json:"type"` // "camera"
+	Label string `json:"label"`
+}
+
+// maxLabel bounds the camera label kept (bytes).
+const maxLabel = 256
+
+// ParseCameraMsg reads a page message: ok for a "camera" message, with
+// its label trimmed and cut to maxLabel bytes (on a rune boundary).
+func ParseCameraMsg(b []byte) (label string, ok bool) {
+	var m CameraMsg
+	if json.Unmarshal(b, &m) != nil || m.Type != "camera" {
+		return "", false
+	}
+	label = strings.TrimSpace(m.Label)
+	for len(label) > maxLabel {
+		_, n := utf8.DecodeLastRuneInString(label)
+		label = label[:len(label)-n]
+	}
+	return label, true
 }

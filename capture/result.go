@@ -40,11 +40,15 @@ type Result struct {
 	// Best holds the kept frames, best first, with their embeddings.
 	Best       []Frame
 	Embeddings []engine.Embedding
-	// Liveness is the mean passive score over Best (-1 when not scored),
-	// kept for the record; Cues holds what the policy judges.
+	// Liveness is the passive attempt score (liveness.AttemptScore over
+	// every scored frame; -1 when none was scored), kept for the record;
+	// Cues holds what the policy judges.
 	Liveness float64
 	// Cues holds each liveness cue measured over the attempt, by the
-	// policy's cue name.
+	// policy's cue name: the passive cue (Config.PassiveCue, Frames = the
+	// frames scored) and, for a liveness.MultiScorer, each model's
+	// (<cue>_v2, <cue>_v1se); the cues of liveness.Set (loop, frozen,
+	// timing, reaction, camera, jump, depth, approach).
 	Cues map[string]policy.CueResult
 	// Challenges lists the prompts that were passed.
 	Challenges []ChallengeCode

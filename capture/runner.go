@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"math"
 	"math/big"
 	"sort"
@@ -12,7 +11,6 @@ import (
 
 	"vidid/engine"
 	"vidid/liveness"
-	"vidid/policy"
 	"vidid/reason"
 )
 
@@ -83,16 +81,23 @@ type attempt struct {
 	chStart   time.Time
 	lastIssue string
 	lastClip  time.Time
+	// liveness measurements
+	cues      *cues
+	frameLive float64 // the current frame's passive p(live), -1 when not scored
 }
 
 // Run drives one attempt until it has good frames, fails, times out, or the
-// peer goes away (ctx cancelled → aborted).
-func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
+// peer goes away (ctx cancelled → aborted). However it ends, the result
+// carries the liveness cues measured so far. When out is also an Inbox,
+// the camera label the page reports reaches the camera cue.
+func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) (res Result) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.MaxDuration)
 	defer cancel()
-	a := &attempt{r: r, out: out, phase: PhaseSmallOval}
-	a.res.Liveness = -1
+	camera := &cameraLabel{}
+	defer listen(out, camera)()
+	a := &attempt{r: r, out: out, phase: PhaseSmallOval, cues: newCues(camera), frameLive: -1}
 	a.res.SamePerson = -1
+	defer func() { res.Cues, res.Liveness = a.cues.results(r.cfg.PassiveCue, r.live != nil) }()
 	kinds := r.cfg.ChallengeKinds
 	if len(kinds) == 0 {
 		kinds = AllChallenges
@@ -126,7 +131,9 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) Result {
 		}
 		a.res.Frames++
 		a.clip(f)
+		a.frameLive = -1
 		err = a.step(ctx, f, an)
+		a.cues.observe(f, an)
 		if a.res.FirstGuidance == 0 && !a.lastSent.IsZero() {
 			a.res.FirstGuidance = a.lastSent.Sub(first)
 		}
@@ -248,6 +255,9 @@ func (a *attempt) step(ctx context.Context, f engine.Frame, an engine.Analysis) 
 		a.phase, a.hold = PhaseLargeOval, 0
 		fallthrough
 	case PhaseLargeOval:
+		if err := a.passive(ctx, f, an); err != nil {
+			return err
+		}
 		if size < math.Max(cfg.LargeMin, a.small*cfg.Growth)*0.9 {
 			a.hold = 0
 			return a.send(CodeMoveCloser, a.progress(0))
@@ -278,22 +288,32 @@ func (a *attempt) step(ctx context.Context, f engine.Frame, an engine.Analysis) 
 	return nil
 }
 
-// keep stores a good large-oval frame as a candidate, scoring its liveness.
+// passive scores the frame's main face with the passive scorer (every
+// analysed frame with one face from the large oval on) and keeps the score
+// for the attempt's passive cue.
+func (a *attempt) passive(ctx context.Context, f engine.Frame, an engine.Analysis) error {
+	if a.r.live == nil || an.Main == nil {
+		return nil
+	}
+	s, err := a.cues.score(ctx, a.r.live, f, *an.Main)
+	if err != nil {
+		return err
+	}
+	a.frameLive = s
+	return nil
+}
+
+// keep stores a good large-oval frame as a candidate, with its passive
+// score.
 func (a *attempt) keep(ctx context.Context, f engine.Frame, an engine.Analysis) error {
 	kf := Frame{Frame: engine.Frame{Width: f.Width, Height: f.Height, Pix: append([]byte(nil), f.Pix...), Seq: f.Seq, Time: f.Time},
-		Face: *an.Main, Quality: an.Quality, Liveness: -1}
-	if a.r.live != nil {
-		s, err := a.r.live.Score(ctx, f, *an.Main)
-		if err != nil {
-			return fmt.Errorf("passive liveness: %w", err)
-		}
-		kf.Liveness = s
-	}
+		Face: *an.Main, Quality: an.Quality, Liveness: a.frameLive}
 	a.cands = append(a.cands, kf)
 	return nil
 }
 
-// finish picks the best frames, embeds them and checks passive liveness.
+// finish picks the best frames and embeds them; Run adds the liveness
+// cues.
 func (a *attempt) finish(ctx context.Context) Result {
 	a.phase = PhaseProcessing
 	_ = a.out.Send(GuidanceMsg{Type: "guidance", Phase: PhaseProcessing, Code: CodeOK, Progress: 0.95})
@@ -302,18 +322,6 @@ func (a *attempt) finish(ctx context.Context) Result {
 		a.cands = a.cands[:a.r.cfg.BestFrames]
 	}
 	a.res.Best = a.cands
-	if a.r.live != nil {
-		var sum float64
-		for _, c := range a.cands {
-			sum += c.Liveness
-		}
-		cue := policy.CueResult{Frames: len(a.cands), Measured: len(a.cands) > 0}
-		if cue.Measured {
-			a.res.Liveness = sum / float64(len(a.cands))
-			cue.Score = min(max(a.res.Liveness, 0), 1)
-		}
-		a.res.Cues = map[string]policy.CueResult{a.r.cfg.PassiveCue: cue}
-	}
 	for _, c := range a.cands {
 		e, err := a.r.an.Embed(ctx, c.Frame, c.Face)
 		if err != nil {

@@ -172,8 +172,8 @@ func TestCaptureFailures(t *testing.T) {
 				t.Fatalf("got %s/%s, want %s/%s (guidance %v)", res.Outcome, res.Reason, tc.outcome, tc.reason, out.codes())
 			}
 			if tc.live != nil {
-				if c := res.Cues["passive"]; !c.Measured || math.Abs(c.Score-0.05) > 1e-9 || c.Frames != 3 {
-					t.Fatalf("passive cue %+v, want 0.05 measured over the 3 kept frames", c)
+				if c := res.Cues["passive"]; !c.Measured || math.Abs(c.Score-0.05) > 1e-9 || c.Frames != 4 {
+					t.Fatalf("passive cue %+v, want 0.05 measured over the 4 large-oval frames", c)
 				}
 			} else if _, ok := res.Cues["passive"]; ok {
 				t.Fatal("no scorer: no passive cue")
