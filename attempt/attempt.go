@@ -238,8 +238,8 @@ func (s *Service) run(ss session.Session, att session.Attempt, peer Peer) {
 		return
 	}
 	s.m.attempts.WithLabelValues(string(rec.Outcome)).Inc()
-	log.Info("attempt finished", "outcome", rec.Outcome, "reason", rec.Reason, "state", after.State, "frames", res.Frames,
-		"liveness", res.Liveness, "match_score", rec.MatchScore)
+	log.Info("attempt finished", "outcome", rec.Outcome, "reason", rec.Reason, "decided_by", rec.DecidedBy, "state", after.State,
+		"frames", res.Frames, "liveness", res.Liveness, "match_score", rec.MatchScore)
 	msg := capture.ResultMsg{Type: "result", Outcome: string(rec.Outcome), Reason: string(rec.Reason.Public()), AttemptsLeft: after.AttemptsLeft}
 	switch {
 	case (after.State == session.StateMatched || after.State == session.StateApproved) && matched != nil && s.issuer != nil:
@@ -292,7 +292,7 @@ func (s *Service) judge(ctx context.Context, ss session.Session, att session.Att
 	if err != nil {
 		log.Error("encode measurements", "err", err)
 	}
-	rec.Outcome, rec.Reason, rec.Route = v.Outcome, v.Reason, v.Route
+	rec.Outcome, rec.Reason, rec.Route, rec.DecidedBy = v.Outcome, v.Reason, v.Route, v.DecidedBy
 	rec.PolicyVersion, rec.ThresholdVersion, rec.Measurements = v.PolicyVersion, v.PolicyVersion, mj
 	rec.MatchScore, rec.Threshold, rec.Model = max(v.MatchScore, 0), v.Threshold, m.Model
 	if v.Outcome != session.OutcomeMatch {

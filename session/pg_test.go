@@ -162,7 +162,7 @@ func TestLockoutAfterMaxFailures(t *testing.T) {
 		case 1:
 			r = session.Result{Outcome: session.OutcomeTimeout, Reason: reasons[i%len(reasons)]}
 		case 2:
-			r = session.Result{Outcome: session.OutcomeLivenessFailed, Reason: session.ReasonInjectionSuspected, LivenessScore: 0.02}
+			r = session.Result{Outcome: session.OutcomeLivenessFailed, Reason: session.ReasonInjectionSuspected, LivenessScore: 0.02, DecidedBy: "cue:camera"}
 		}
 		got := e.attempt(s.ID, r)
 		if got.State != session.StateOpen || got.AttemptsLeft != 10-i || got.FailedAttempts != i || !got.LockedUntil.IsZero() {
@@ -223,6 +223,10 @@ func TestLockoutAfterMaxFailures(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'attempt_result' AND session_id = $1`, s.ID); n != 10 {
 		t.Fatalf("attempt_result records = %d", n)
+	}
+	// What decided each verdict is audited (never shown to the applicant).
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'attempt_result' AND session_id = $1 AND data->>'decided_by' = 'cue:camera'`, s.ID); n != 3 {
+		t.Fatalf("attempt_result records decided by cue:camera = %d, want 3", n)
 	}
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE kind = 'lockout' AND session_id = $1`, s.ID); n != 1 {
 		t.Fatalf("lockout records = %d", n)

@@ -297,7 +297,7 @@ func (st *txState) finish(ctx context.Context, s *sessionRow, a *attemptRow, r R
 		"attempt_id": a.id, "n": a.n, "outcome": r.Outcome, "reason": r.Reason, "counted": counted, "late": late,
 		"liveness_score": r.LivenessScore, "match_score": r.MatchScore, "same_person_score": samePerson, "threshold": r.Threshold,
 		"threshold_version": r.ThresholdVersion, "model": r.Model, "evidence_ref": r.EvidenceRef,
-		"route": r.Route, "policy_version": r.PolicyVersion,
+		"route": r.Route, "policy_version": r.PolicyVersion, "decided_by": r.DecidedBy,
 	}})
 	st.afterCommit(func() { p.m.attempts.WithLabelValues(string(r.Outcome)).Inc() })
 	if handover && counted {

@@ -95,6 +95,10 @@ type Result struct {
 	// JSON), both kept with the attempt.
 	PolicyVersion string
 	Measurements  json.RawMessage
+	// DecidedBy names what decided the verdict (policy.Verdict.DecidedBy:
+	// "match", "cue:camera" …), for the audit record; never shown to the
+	// applicant or the relying party, who get the reason code.
+	DecidedBy string
 	// Reason refines a failure; empty means the outcome's own code
 	// (no_match → no_match …). Must be empty for match.
 	Reason Reason
