@@ -509,8 +509,11 @@ func TestBrowserCaptureProtocol(t *testing.T) {
 	if m := recv(t, p.fromPage, "settings"); m["type"] != "settings" || m["photosensitive_safe"] != false {
 		t.Errorf("first message = %v, want settings with photosensitive_safe false", m)
 	}
+	if m := recv(t, p.fromPage, "camera"); m["type"] != "camera" || m["label"] != "fake_device_0" {
+		t.Errorf("second message = %v, want camera with the fake device's label", m)
+	}
 	if m := recv(t, p.fromPage, "start"); m["type"] != "start" {
-		t.Errorf("second message = %v, want start", m)
+		t.Errorf("third message = %v, want start", m)
 	}
 	if mime := recv(t, p.tracks, "video track"); !strings.HasPrefix(strings.ToLower(mime), "video/") {
 		t.Errorf("track %q, want video", mime)

@@ -114,6 +114,8 @@ async function connect(id) {
       if (!live()) return;
       clearTimeout(run.timer);
       sendSettings();
+      // The camera's label, for the server's virtual-camera check.
+      send({ type: 'camera', label: (run.stream.getVideoTracks()[0] || {}).label || '' });
       send({ type: 'start' });
       clearText($('guidance')); // the server's guidance comes next
     };
