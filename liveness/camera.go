@@ -44,11 +44,23 @@ var VirtualCameras = []VirtualCamera{
 // usbID is the "(046d:0825)" vendor:product suffix browsers append.
 var usbID = regexp.MustCompile(`\([0-9a-f]{4}:[0-9a-f]{4}\)`)
 
+// fakeFiles are the video files Chromium's fake camera plays with
+// --use-file-for-fake-video-capture; it then labels the camera with the
+// file's path, not "fake_device_0".
+var fakeFiles = []string{".y4m", ".mjpeg"}
+
 // ClassifyCamera returns the score of a camera label (1 when no known
 // virtual camera matches) and the list entry that matched ("" for none).
+// A label naming a .y4m or .mjpeg file is Chromium's fake camera playing
+// it (match "file").
 func ClassifyCamera(label string) (score float64, match string) {
 	l := usbID.ReplaceAllString(strings.ToLower(label), "")
 	l = strings.Join(strings.Fields(l), " ")
+	for _, ext := range fakeFiles {
+		if strings.HasSuffix(l, ext) {
+			return 0, "file"
+		}
+	}
 	for _, v := range VirtualCameras {
 		if wordIn(l, v.Match) {
 			return v.Score, v.Match

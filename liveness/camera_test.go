@@ -13,6 +13,9 @@ func TestClassifyCamera(t *testing.T) {
 		{"v4l2loopback: OBS", 0},
 		{"fake_device_0", 0},
 		{"Fake Video Capture", 0},
+		{"/tmp/TestCaptureMatch3399722539/002/camera.y4m", 0}, // Chromium playing a file
+		{"C:\\clips\\victim.MJPEG", 0},
+		{"Y4M Camera", 1},
 		{"Snap Camera", 0},
 		{"XSplit VCam", 0},
 		{"e2eSoft VCam", 0},
