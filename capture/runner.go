@@ -81,6 +81,7 @@ type attempt struct {
 	chStart   time.Time
 	lastIssue string
 	lastClip  time.Time
+	crowded   int // analysed frames with more than one face
 	// liveness measurements
 	cues      *cues
 	frameLive float64 // the current frame's passive p(live), -1 when not scored
@@ -130,6 +131,9 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) (res Resu
 			return a.res
 		}
 		a.res.Frames++
+		if an.Others > 0 {
+			a.crowded++
+		}
 		a.clip(f)
 		a.frameLive = -1
 		err = a.step(ctx, f, an)
@@ -151,8 +155,14 @@ func (r *Runner) Run(ctx context.Context, src FrameSource, out Sender) (res Resu
 	}
 }
 
-// timeoutReason names what the applicant was stuck on.
+// timeoutReason names what the applicant was stuck on. Before the
+// prompts, a second face in at least a quarter of the analysed frames
+// names multiple_faces whatever the last guidance was: a clip that
+// flickers between two faces and none is about the second person.
 func (a *attempt) timeoutReason() reason.Code {
+	if a.lastIssue != "challenge" && a.crowded > 0 && 4*a.crowded >= a.res.Frames {
+		return reason.MultipleFaces
+	}
 	switch a.lastIssue {
 	case "":
 		return reason.Timeout
@@ -270,9 +280,7 @@ func (a *attempt) step(ctx context.Context, f engine.Frame, an engine.Analysis) 
 			a.hold = 0
 			return a.send(CodeLookStraight, a.progress(0))
 		}
-		if err := a.keep(ctx, f, an); err != nil {
-			return err
-		}
+		a.keep(f, an)
 		a.hold++
 		a.sizes = append(a.sizes, size)
 		if a.hold < cfg.HoldFrames {
@@ -305,11 +313,10 @@ func (a *attempt) passive(ctx context.Context, f engine.Frame, an engine.Analysi
 
 // keep stores a good large-oval frame as a candidate, with its passive
 // score.
-func (a *attempt) keep(ctx context.Context, f engine.Frame, an engine.Analysis) error {
+func (a *attempt) keep(f engine.Frame, an engine.Analysis) {
 	kf := Frame{Frame: engine.Frame{Width: f.Width, Height: f.Height, Pix: append([]byte(nil), f.Pix...), Seq: f.Seq, Time: f.Time},
 		Face: *an.Main, Quality: an.Quality, Liveness: a.frameLive}
 	a.cands = append(a.cands, kf)
-	return nil
 }
 
 // finish picks the best frames and embeds them; Run adds the liveness

@@ -155,6 +155,8 @@ func TestCaptureFailures(t *testing.T) {
 	}{
 		{"no face until timeout", repeat(engine.Analysis{}, 5), 0, nil, OutcomeTimeout, "no_face", CodeFaceNotFound},
 		{"two faces", repeat(two, 5), 0, nil, OutcomeTimeout, "multiple_faces", CodeOneFaceOnly},
+		{"two faces, then none", append(repeat(two, 2), repeat(engine.Analysis{}, 3)...), 0, nil, OutcomeTimeout, "multiple_faces", CodeFaceNotFound},
+		{"two faces once, then none", append(repeat(two, 1), repeat(engine.Analysis{}, 4)...), 0, nil, OutcomeTimeout, "no_face", CodeFaceNotFound},
 		{"dark", repeat(dark, 5), 0, nil, OutcomeTimeout, "poor_light", CodeTooDark},
 		{"never closer", repeat(face(0.35, 0), 20), 0, nil, OutcomeTimeout, "too_far", CodeMoveCloser},
 		{"wrong challenge", approachThenWrongTurn, 0, nil, OutcomeLivenessFailed, "challenge_failed", ""},
