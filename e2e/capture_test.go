@@ -74,14 +74,15 @@ func waitAttempt(t *testing.T, db string, within time.Duration) (string, string)
 // page shows live guidance, then the confirmation, then prepares the
 // assertion hand-over to the CA.
 //
-// The approach clip is a digital zoom of a recording, which fr_liveness
-// scores as not live (the default MiniFASNet cue scores it live: it is an
-// injection, not a presentation attack), so this test turns the passive
-// check off to stay independent of either; TestCaptureZoomedRecordingRefused
-// runs the same clip with fr_liveness on. Challenges are off here; TestCaptureWithChallenges runs the
-// same flow with head-turn prompts.
+// The passive check runs as by default (MiniFASNet over every analysed
+// frame from the large oval on); the camera cue is only recorded, since
+// Chromium's fake camera is a virtual camera (recordCamera). The approach
+// clip is a digital zoom of a recording, which fr_liveness scores as not
+// live; TestCaptureZoomedRecordingRefused runs it with fr_liveness on.
+// Challenges are off here; TestCaptureWithChallenges runs the same flow
+// with head-turn prompts.
 func TestCaptureMatch(t *testing.T) {
-	sys := start(t, "--challenges", "0", "--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://127.0.0.1:1")
+	sys := start(t, append([]string{"--challenges", "0", "--ca-url", "http://127.0.0.1:1"}, recordCamera...)...)
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)
@@ -99,6 +100,7 @@ func TestCaptureMatch(t *testing.T) {
 		t.Fatalf("attempt outcome %q (%s), want match; guidance %q", outcome, reason, guidance(ctx))
 	}
 	sameVerdict(t, sys.db)
+	livenessMeasured(t, sys.db)
 	if !waitFor(t, ctx, `document.getElementById('next-form') && document.getElementById('next-form').action.includes('/enroll')
 		&& !!document.querySelector('#next-form input[name=assertion]')`, 10*time.Second) {
 		t.Fatalf("the page did not prepare the CA hand-over; it says %q", text(ctx, "#message"))
@@ -171,7 +173,7 @@ func TestCameraDenied(t *testing.T) {
 // models score this genuine, digitally zoomed recording as live (it is an
 // injection, not a presentation attack; docs/liveness.md).
 func TestCaptureZoomedRecordingRefused(t *testing.T) {
-	sys := start(t, "--challenges", "0", "--liveness-model", "fr_liveness")
+	sys := start(t, append([]string{"--challenges", "0", "--liveness-model", "fr_liveness"}, recordCamera...)...)
 	ctx := browser(t, approachVideo(t), false)
 	open(t, ctx, sys.session(t, register.DemoSubjectIIN("s01-apfol")), true)
 	outcome, reason := waitAttempt(t, sys.db, 90*time.Second)
@@ -194,8 +196,8 @@ func TestCaptureZoomedRecordingRefused(t *testing.T) {
 // frontal face seen during each prompt is the person being matched (the
 // same-person check), whose score is stored with the attempt.
 func TestCaptureWithChallenges(t *testing.T) {
-	sys := start(t, "--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
-		"--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://127.0.0.1:1")
+	sys := start(t, append([]string{"--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
+		"--ca-url", "http://127.0.0.1:1"}, recordCamera...)...)
 	ctx := browser(t, approachVideo(t), false)
 	capURL := sys.session(t, register.DemoSubjectIIN("s01-apfol"))
 	open(t, ctx, capURL, true)
@@ -217,6 +219,9 @@ func TestCaptureWithChallenges(t *testing.T) {
 		t.Fatalf("attempt outcome %q (%s), want match", outcome, reason)
 	}
 	sameVerdict(t, sys.db)
+	if cues := livenessMeasured(t, sys.db); !cues["reaction"].Measured {
+		t.Error("the reaction cue saw no answered prompt")
+	}
 	if len(prompts) == 0 {
 		t.Error("the page showed no prompt")
 	}

@@ -75,7 +75,7 @@ func keyStore(t *testing.T, ctx context.Context, password, shotName string) []by
 // the CA chain. Replaying the same assertion is refused.
 func TestEnrolment(t *testing.T) {
 	caAddr := freePort(t)
-	sys := start(t, "--challenges", "0", "--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://"+caAddr)
+	sys := start(t, append([]string{"--challenges", "0", "--ca-url", "http://" + caAddr}, recordCamera...)...)
 	caBase := startCA(t, sys.db, caAddr, sys.base)
 	iin := register.DemoSubjectIIN("s01-apfol")
 	ctx := browser(t, approachVideo(t), false)

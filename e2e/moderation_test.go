@@ -38,7 +38,7 @@ import (
 func TestModerationApproval(t *testing.T) {
 	ctx := context.Background()
 	caAddr := freePort(t)
-	sys := start(t, "--challenges", "0", "--policy-override", "liveness.minifasnet.mode=off", "--ca-url", "http://"+caAddr)
+	sys := start(t, append([]string{"--challenges", "0", "--ca-url", "http://" + caAddr}, recordCamera...)...)
 	caBase := startCA(t, sys.db, caAddr, sys.base)
 
 	// The citizen: a register photo with two faces in it.
