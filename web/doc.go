@@ -9,8 +9,8 @@
 // (POST /v1/capture/{token}/offer) carrying the camera track and an ordered
 // data channel "guidance", and JSON messages on that channel (guidance,
 // challenge, result from the server, and screen_colour, which the server
-// does not send yet; settings and start from the page, which the server
-// does not read yet). Every applicant-facing string lives in the i18n
+// does not send yet; settings, camera (the camera's label, read by the
+// camera cue) and start from the page). Every applicant-facing string lives in the i18n
 // package (i18n/capture/{kk,ru,en}.json); the moderator pages' in
 // i18n/moderation.
 //

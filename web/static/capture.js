@@ -1,7 +1,7 @@
 // vidid capture page: consent → camera → WebRTC to the engine → result.
 // Plain ES2020 modules, no dependencies. The server speaks through the
 // ordered data channel "guidance" (guidance, challenge, screen_colour,
-// result); the page answers with settings and start. Applicant-facing text
+// result); the page answers with settings, camera (its label) and start. Applicant-facing text
 // comes only from the dictionaries in #vidid-i18n. This module wires the
 // page together; capture-text.js (text, preferences), capture-steps.js
 // (steps, messages, consent), capture-rtc.js (camera, WebRTC),
