@@ -131,12 +131,14 @@ func TestCaptureMultiFaceRefused(t *testing.T) {
 }
 
 // TestCaptureLoopCaught: Chromium's fake camera plays its file in a loop,
-// as replay tools do. The bona fide approach clip is 6 s long, and an
-// attempt with two prompts runs longer than two rounds of it, so the loop
-// cue, enforced here at 0.5, refuses the attempt as injection_suspected
-// (the camera cue is recorded so that it does not decide first).
+// as replay tools do. The bona fide approach clip is 6 s long; the loop cue
+// sees a loop once 2 s of frames have a twin one period earlier, so from
+// 8 s into the attempt, and an attempt with three prompts runs longer
+// (9–16 s with two prompts in these tests). Enforced here at 0.5, the cue
+// refuses the attempt as injection_suspected (the camera cue is recorded
+// so that it does not decide first).
 func TestCaptureLoopCaught(t *testing.T) {
-	args := append([]string{"--challenges", "2", "--challenge-kinds", "turn_left,turn_right",
+	args := append([]string{"--challenges", "3", "--challenge-kinds", "turn_left,turn_right",
 		"--policy-override", "liveness.loop.mode=enforce", "--policy-override", "liveness.loop.threshold=0.5"}, recordCamera...)
 	sys := start(t, args...)
 	ctx := browser(t, approachVideo(t), false)
