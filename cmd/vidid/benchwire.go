@@ -144,14 +144,15 @@ func (a *livenessAcquirer) Acquire(ctx context.Context, path string) (bench.Acqu
 	return out, err
 }
 
-// benchPassive opens the passive scorer the bench measures. The MiniFASNet
-// scorer drops in here: it needs only liveness.PassiveScorer and an id.
+// benchPassive opens the passive scorer the bench measures: the one serve
+// runs by default (MiniFASNet V2 and V1SE fused, the policy's passiveCue),
+// so the report's rates belong to the threshold it names.
 func benchPassive(models string) (liveness.PassiveScorer, string, func(), error) {
-	p, err := livocv.NewPassive(livocv.PassiveConfig{ModelRoot: models})
+	p, err := livocv.NewFused(livocv.MiniFASNetConfig{ModelRoot: models})
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return p, "faceplugin-fr_liveness", func() { p.Close() }, nil
+	return p, passiveCue + "-fused@3160be49+929c8b1f", func() { p.Close() }, nil
 }
 
 func newLivenessAcquirer(pool *enginePool, models string, n int) (*livenessAcquirer, func(), error) {
