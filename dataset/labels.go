@@ -193,3 +193,31 @@ func (m Meta) Values(column string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SpoofHeader is the header of a liveness labels file as written by
+// WriteSpoofLabels.
+var SpoofHeader = []string{"path", "label", "attack_type", "subject", "kind", "source"}
+
+// SpoofRow is one row of a liveness labels file (see LoadSpoofLabels).
+type SpoofRow struct {
+	Path, Label, AttackType, Subject, Kind, Source string
+}
+
+// WriteSpoofLabels writes rows as a labels file that LoadSpoofLabels
+// reads back.
+func WriteSpoofLabels(w io.Writer, rows []SpoofRow) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(SpoofHeader); err != nil {
+		return fmt.Errorf("write spoof labels: %w", err)
+	}
+	for _, r := range rows {
+		if err := cw.Write([]string{r.Path, r.Label, r.AttackType, r.Subject, r.Kind, r.Source}); err != nil {
+			return fmt.Errorf("write spoof labels: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write spoof labels: %w", err)
+	}
+	return nil
+}

@@ -92,3 +92,37 @@ func TestSampleIdentities(t *testing.T) {
 		t.Error("n <= 0 or >= len must keep all")
 	}
 }
+
+func TestWriteSpoofLabelsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		rows []SpoofRow
+	}{
+		{"none", nil},
+		{"quoted source", []SpoofRow{
+			{Path: "synthetic/s1/a-0.jpg", Label: "attack", AttackType: "print-synthetic", Subject: "s1", Kind: "frame", Source: `gen {a=1, b="x"} from bonafide/a.jpg`},
+			{Path: "bonafide/a.jpg", Label: "bonafide", AttackType: "bonafide", Subject: "s1", Kind: "still", Source: "x"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteSpoofLabels(&b, tc.rows); err != nil {
+				t.Fatal(err)
+			}
+			ps, err := LoadSpoofLabels(writeFile(t, filepath.Join(dir, tc.name+".csv"), b.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) != len(tc.rows) {
+				t.Fatalf("%d rows back, want %d", len(ps), len(tc.rows))
+			}
+			for i, p := range ps {
+				r := tc.rows[i]
+				if p.Rel != r.Path || p.AttackType != r.AttackType || p.Subject != r.Subject || p.Kind != r.Kind || p.Bonafide != (r.Label == "bonafide") {
+					t.Errorf("row %d: %+v, wrote %+v", i, p, r)
+				}
+			}
+		})
+	}
+}
