@@ -45,7 +45,7 @@ func RandomPrint(rng *rand.Rand, edge bool) PrintParams {
 	white := u(0.86, 0.97)
 	warm := u(0, 0.06) // paper is often slightly yellow: less blue
 	p := PrintParams{
-		CMYK: rng.IntN(2) == 0, Cell: u(2.5, 5), Angle: u(0, 90),
+		CMYK: rng.IntN(2) == 0, Cell: u(1.2, 2.5), Angle: u(0, 90),
 		Paper: [3]float64{white - warm, white, white}, Ink: u(0.06, 0.2), Contrast: u(0.7, 0.9),
 		Tilt: u(0, 0.12), Rotate: u(-6, 6), Edge: edge, Blur: u(0.6, 1.6),
 	}

@@ -37,10 +37,10 @@ func RandomScreen(rng *rand.Rand) ScreenParams {
 	u := func(a, b float64) float64 { return a + (b-a)*rng.Float64() }
 	cool := u(0, 0.08) // screens run bluish: a 6500-9000 K white point
 	return ScreenParams{
-		Pitch: u(2.2, 4), Angle: u(-4, 4), Fill: u(0.7, 0.9),
+		Pitch: u(0.8, 2), Angle: u(-4, 4), Fill: u(0.7, 0.9),
 		Gamma: u(0.8, 1.25), Tint: [3]float64{1, 1 - cool/2, 1 - cool}, Black: u(0.03, 0.1),
-		GlareX: u(0.15, 0.85), GlareY: u(0.15, 0.85), GlareR: u(0.06, 0.15), Glare: u(0.4, 0.9),
-		Blur: u(0.5, 1.2),
+		GlareX: u(0.15, 0.85), GlareY: u(0.15, 0.85), GlareR: u(0.05, 0.12), Glare: u(0.25, 0.6),
+		Blur: u(0.6, 1.2),
 	}
 }
 
