@@ -14,6 +14,9 @@ var (
 	ErrMalformedSDP = offer.ErrMalformedSDP
 	// ErrUnsupportedCodec: the offer sends no video, or no VP8 video.
 	ErrUnsupportedCodec = offer.ErrUnsupportedCodec
+	// ErrBusy: Config.MaxPeers peers are open or being negotiated
+	// (package offer, so the HTTP layer can map it).
+	ErrBusy = offer.ErrBusy
 	// ErrICEFailed: ICE could not connect, or lost the connection for good.
 	ErrICEFailed = errors.New("ICE connection failed")
 	// ErrDisconnected: the browser went away (closed the connection, or

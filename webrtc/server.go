@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,7 +45,19 @@ type Config struct {
 	// FailedTimeout: ICE that has not connected, or reconnected, this long
 	// has failed [25 s].
 	DisconnectedTimeout, FailedTimeout time.Duration
+	// MaxPeers caps the peers open or being negotiated at once; an offer
+	// beyond it is refused with ErrBusy [DefaultPeersPerCPU per CPU the
+	// process may use].
+	MaxPeers int
 }
+
+// DefaultPeersPerCPU is the default MaxPeers per CPU (GOMAXPROCS, which
+// follows a container's CPU limit). The face pipeline costs about 11.7 ms
+// per analysed frame (README, "Performance"), so one core analyses about
+// 85 frames a second: ten captures at the default 8 analysed fps. More
+// peers than that would only slow every capture down (frames dropped,
+// guidance late) while each still holds an attempt and a UDP port.
+const DefaultPeersPerCPU = 10
 
 func (c *Config) fill() error {
 	if c.AnalysisFPS == 0 {
@@ -65,9 +78,12 @@ func (c *Config) fill() error {
 	if c.FailedTimeout == 0 {
 		c.FailedTimeout = 25 * time.Second
 	}
+	if c.MaxPeers == 0 {
+		c.MaxPeers = DefaultPeersPerCPU * runtime.GOMAXPROCS(0)
+	}
 	switch {
 	case c.AnalysisFPS < 0 || c.QueueSize < 0 || c.MaxCaptureTime < 0 || c.GatherTimeout < 0 ||
-		c.DisconnectedTimeout < 0 || c.FailedTimeout < 0:
+		c.DisconnectedTimeout < 0 || c.FailedTimeout < 0 || c.MaxPeers < 0:
 		return errors.New("webrtc config: negative value")
 	case c.UDPPortMin > c.UDPPortMax:
 		return fmt.Errorf("webrtc config: UDP port range %d-%d is empty", c.UDPPortMin, c.UDPPortMax)
@@ -88,10 +104,11 @@ type Server struct {
 	base context.Context // parent of session contexts; cancelled by Close
 	stop context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	peers  map[*Peer]struct{}
-	wg     sync.WaitGroup // every goroutine the server or its peers start
+	mu      sync.Mutex
+	closed  bool
+	peers   map[*Peer]struct{}
+	pending int            // reserved slots not yet a registered peer (admit.go)
+	wg      sync.WaitGroup // every goroutine the server or its peers start
 }
 
 // NewServer builds the pion API: VP8 as the only codec (with NACK, PLI and
@@ -149,6 +166,7 @@ func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server
 		se.SetICEUDPMux(s.mux)
 	}
 	s.api = pion.NewAPI(pion.WithMediaEngine(me), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
+	m.maxPeers.Set(float64(cfg.MaxPeers))
 	s.base, s.stop = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -161,11 +179,22 @@ func NewServer(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server
 // MaxCaptureTime, Close or Server.Close.
 //
 // A malformed offer returns an error wrapping ErrMalformedSDP; one without
-// VP8 video ErrUnsupportedCodec. The server keeps serving either way.
+// VP8 video ErrUnsupportedCodec; one beyond Config.MaxPeers ErrBusy. The
+// server keeps serving either way. Accept is Reserve then Slot.Accept.
 func (s *Server) Accept(ctx context.Context, offer string) (string, *Peer, error) {
-	return s.negotiate(ctx, offer)
+	if err := sdpoffer.Check(offer); err != nil {
+		s.m.rejected.WithLabelValues(reasonOf(err)).Inc()
+		return "", nil, err
+	}
+	sl, err := s.Reserve()
+	if err != nil {
+		return "", nil, err
+	}
+	return sl.Accept(ctx, offer)
 }
 
+// negotiate answers offer in a reserved slot, which register turns into
+// the peer's; on failure the caller gives the slot back.
 func (s *Server) negotiate(ctx context.Context, offer string) (string, *Peer, error) {
 	if err := sdpoffer.Check(offer); err != nil {
 		s.m.rejected.WithLabelValues(reasonOf(err)).Inc()
@@ -225,7 +254,8 @@ func (s *Server) negotiate(ctx context.Context, offer string) (string, *Peer, er
 	return pc.LocalDescription().SDP, p, nil
 }
 
-// register adds a negotiated peer and starts its capture timer.
+// register adds a negotiated peer, which takes over its reserved slot, and
+// starts its capture timer.
 func (s *Server) register(p *Peer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,6 +267,7 @@ func (s *Server) register(p *Peer) error {
 		return fmt.Errorf("answer offer: %w", p.Err())
 	default:
 	}
+	s.pending--
 	s.peers[p] = struct{}{}
 	s.m.active.Inc()
 	s.wg.Add(1)

@@ -1,8 +1,8 @@
 // Package offer checks a browser's WebRTC offer before anything is done
 // with it (before an attempt is recorded, before a peer is made): it must
 // be a parsable SDP offer that sends VP8 video. It is plain Go (pion's SDP
-// parser), so the HTTP layer can map its errors without linking the media
-// stack.
+// parser), so the HTTP layer can map its errors, and ErrBusy (the peer
+// cap), without linking the media stack.
 package offer
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pion/sdp/v3"
 )
@@ -20,7 +21,16 @@ var (
 	ErrMalformedSDP = errors.New("malformed SDP offer")
 	// ErrUnsupportedCodec: the offer sends no video, or no VP8 video.
 	ErrUnsupportedCodec = errors.New("only VP8 video is supported")
+	// ErrBusy: the server already holds as many WebRTC peers as it may
+	// (webrtc.Config.MaxPeers); the offer was refused before anything was
+	// recorded, and may be made again later (BusyRetryAfter).
+	ErrBusy = errors.New("too many WebRTC peers")
 )
+
+// BusyRetryAfter is how long a refused browser is told to wait (the
+// Retry-After of a 503): about the length of a short capture, when a
+// running one is likely to have ended.
+const BusyRetryAfter = 10 * time.Second
 
 // MaxBytes bounds an offer's size (a browser's offer is 3–6 KB).
 const MaxBytes = 64 << 10
