@@ -68,6 +68,8 @@ var baseMappings = []errorMapping{
 	{offer.ErrMalformedSDP, http.StatusBadRequest, "malformed_sdp", "The WebRTC offer is not a valid SDP offer."},
 	// The message goes on with what the browser offered instead (toError).
 	{offer.ErrUnsupportedCodec, http.StatusUnsupportedMediaType, "unsupported_codec", "Only VP8 video is supported"},
+	// With Retry-After: offer.BusyRetryAfter (toError).
+	{offer.ErrBusy, http.StatusServiceUnavailable, "busy", "The service is busy with other video checks; try again in a few seconds."},
 }
 
 var extraMappings []errorMapping
@@ -92,6 +94,9 @@ func toError(err error) *Error {
 			}
 			if errors.As(err, &re) {
 				out.RetryAfter = int(re.RetryAfter(time.Now()).Seconds() + 0.999)
+			}
+			if m.target == offer.ErrBusy {
+				out.RetryAfter = int(offer.BusyRetryAfter / time.Second)
 			}
 			return out
 		}

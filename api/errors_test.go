@@ -10,6 +10,7 @@ import (
 	"vidid/engine"
 	"vidid/idnum"
 	"vidid/session"
+	"vidid/webrtc/offer"
 )
 
 func TestToError(t *testing.T) {
@@ -19,17 +20,18 @@ func TestToError(t *testing.T) {
 		err    error
 		status int
 		code   string
-		retry  bool
+		retry  int // seconds, about; 0: none
 	}{
-		{"locked", fmt.Errorf("start attempt: %w", &session.LockedError{Until: until}), http.StatusLocked, "locked", true},
-		{"expired", session.ErrExpired, http.StatusGone, "expired", false},
-		{"closed", session.ErrSessionClosed, http.StatusGone, "closed", false},
-		{"busy", session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", false},
-		{"consent", session.ErrConsentRequired, http.StatusForbidden, "consent_required", false},
-		{"iin", fmt.Errorf("x: %w", idnum.ErrInvalidIIN), http.StatusBadRequest, "invalid_iin", false},
-		{"two faces", fmt.Errorf("probe: %w", engine.ErrMultipleFaces), http.StatusUnprocessableEntity, "multiple_faces", false},
-		{"public", fmt.Errorf("answer: %w", NewError(415, "unsupported_codec", "Only VP8", errors.New("h264"))), 415, "unsupported_codec", false},
-		{"unknown", errors.New("disk on fire"), http.StatusInternalServerError, "internal", false},
+		{"locked", fmt.Errorf("start attempt: %w", &session.LockedError{Until: until}), http.StatusLocked, "locked", 570},
+		{"expired", session.ErrExpired, http.StatusGone, "expired", 0},
+		{"closed", session.ErrSessionClosed, http.StatusGone, "closed", 0},
+		{"busy", session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", 0},
+		{"consent", session.ErrConsentRequired, http.StatusForbidden, "consent_required", 0},
+		{"iin", fmt.Errorf("x: %w", idnum.ErrInvalidIIN), http.StatusBadRequest, "invalid_iin", 0},
+		{"two faces", fmt.Errorf("probe: %w", engine.ErrMultipleFaces), http.StatusUnprocessableEntity, "multiple_faces", 0},
+		{"public", fmt.Errorf("answer: %w", NewError(415, "unsupported_codec", "Only VP8", errors.New("h264"))), 415, "unsupported_codec", 0},
+		{"peer cap", fmt.Errorf("admit offer: %w", fmt.Errorf("reserve peer: %w (40)", offer.ErrBusy)), http.StatusServiceUnavailable, "busy", 10},
+		{"unknown", errors.New("disk on fire"), http.StatusInternalServerError, "internal", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,8 +39,8 @@ func TestToError(t *testing.T) {
 			if e.Status != tc.status || e.Code != tc.code || e.Message == "" {
 				t.Fatalf("got %d %q %q", e.Status, e.Code, e.Message)
 			}
-			if tc.retry && (e.RetryAfter < 560 || e.RetryAfter > 571) {
-				t.Fatalf("retry after %d s, want about 570", e.RetryAfter)
+			if e.RetryAfter < tc.retry-10 || e.RetryAfter > tc.retry+1 || tc.retry == 0 && e.RetryAfter != 0 {
+				t.Fatalf("retry after %d s, want about %d", e.RetryAfter, tc.retry)
 			}
 			if tc.code == "internal" && e.Message == tc.err.Error() {
 				t.Fatal("an internal error leaks its cause to the caller")

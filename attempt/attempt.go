@@ -44,9 +44,21 @@ type Peer interface {
 	Close() error
 }
 
-// Peers answers offers.
+// Peers admits and answers offers.
 type Peers interface {
+	// Reserve holds a place for one peer, cheaply, before anything is
+	// recorded for the offer; beyond the server's peer cap it returns an
+	// error wrapping offer.ErrBusy.
+	Reserve() (Slot, error)
+}
+
+// Slot is a reserved place for one peer.
+type Slot interface {
+	// Accept answers the offer; the peer then holds the place until it
+	// ends. On an error the place is given back.
 	Accept(ctx context.Context, offerSDP string) (answerSDP string, p Peer, err error)
+	// Release gives an unused place back (a no-op after Accept).
+	Release()
 }
 
 // Matcher scores a probe against the register photo.
@@ -161,11 +173,19 @@ func (s *Service) Offer(ctx context.Context, token, sdp string) (string, error) 
 	if err := offer.Check(sdp); err != nil {
 		return "", err
 	}
+	// Over the peer cap the offer is refused (offer.ErrBusy) before an
+	// attempt is recorded: a flood of offers costs no attempt rows and
+	// counts toward no lockout.
+	slot, err := s.peers.Reserve()
+	if err != nil {
+		return "", fmt.Errorf("admit offer: %w", err)
+	}
 	att, err := s.sessions.StartAttempt(ctx, ss.ID)
 	if err != nil {
+		slot.Release()
 		return "", err
 	}
-	answer, peer, err := s.peers.Accept(ctx, sdp)
+	answer, peer, err := slot.Accept(ctx, sdp)
 	if err != nil {
 		// The browser or network failed before any capture: a server-side
 		// "error" outcome, which does not count against the applicant.

@@ -28,11 +28,22 @@ import (
 )
 
 // peers adapts the WebRTC server to attempt.Peers. Its errors (a bad
-// offer: package webrtc/offer) become HTTP errors in api/errors.go.
+// offer, the peer cap: package webrtc/offer) become HTTP errors in
+// api/errors.go.
 type peers struct{ s *webrtc.Server }
 
-func (p peers) Accept(ctx context.Context, offer string) (string, attempt.Peer, error) {
-	return p.s.Accept(ctx, offer)
+func (p peers) Reserve() (attempt.Slot, error) {
+	sl, err := p.s.Reserve()
+	if err != nil {
+		return nil, err
+	}
+	return slot{sl}, nil
+}
+
+type slot struct{ *webrtc.Slot }
+
+func (s slot) Accept(ctx context.Context, offer string) (string, attempt.Peer, error) {
+	return s.Slot.Accept(ctx, offer)
 }
 
 // startCapture wires the live capture (WebRTC peers, the capture state
@@ -49,7 +60,7 @@ func startCapture(ctx context.Context, sf serveFlags, eng *assemble.Engine, pool
 	}
 	rtc, err := webrtc.NewServer(webrtc.Config{
 		ICEServers: ice, UDPPortMin: uint16(sf.icePortMin), UDPPortMax: uint16(sf.icePortMax),
-		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, AnalysisFPS: sf.analysisFPS, MaxCaptureTime: sf.maxCapture + 10*time.Second,
+		UDPMuxPort: sf.iceMuxPort, LoopbackOnly: sf.loopbackOnly, MaxPeers: sf.maxPeers, AnalysisFPS: sf.analysisFPS, MaxCaptureTime: sf.maxCapture + 10*time.Second,
 	}, log, reg)
 	if err != nil {
 		return nil, nil, err

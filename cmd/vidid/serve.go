@@ -44,6 +44,7 @@ type serveFlags struct {
 	logLevel                           string
 	icePortMin, icePortMax             int
 	iceMuxPort                         int
+	maxPeers                           int
 	stun                               string
 	loopbackOnly                       bool
 	maxCapture                         time.Duration
@@ -115,6 +116,7 @@ as aborted).`, stderr)
 	fs.Float64Var(&sf.analysisFPS, "analysis-fps", 8, "frames per second run through the face pipeline per capture (always the newest frame; older ones are dropped)")
 	fs.DurationVar(&sf.evidenceRetention, "evidence-retention", 30*24*time.Hour, "how long the best frames of an attempt are kept for moderators before deletion")
 	fs.DurationVar(&sf.keyMaxAge, "assertion-key-max-age", 30*24*time.Hour, "rotate the assertion signing key when it is older (without downtime: the new key is published before it signs)")
+	fs.IntVar(&sf.maxPeers, "max-peers", 0, "most WebRTC captures open or being negotiated at once; beyond it offers get 503 busy with Retry-After (0 = 10 per CPU the process may use)")
 	fs.DurationVar(&sf.maxCapture, "max-capture", 90*time.Second, "longest capture attempt; then it ends as timeout")
 	fs.StringVar(&sf.secrets, "secrets", envOr("VIDID_SECRETS", "var/secrets"), "`dir` of key files (audit-subject-key, assertion-kek, evidence-key, register-key; during a key rotation also evidence-key-previous, register-key-previous); each may instead come from VIDID_<NAME>")
 	fs.BoolVar(&sf.createSecrets, "create-secrets", true, "create missing key files (set false in production, where they are provisioned)")
