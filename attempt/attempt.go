@@ -330,14 +330,21 @@ func (s *Service) measure(ctx context.Context, ss session.Session, res capture.R
 		sp := min(res.SamePerson, 1)
 		m.SamePerson = &sp
 	}
-	switch res.Outcome {
-	case capture.OutcomeCaptured:
+	switch {
+	case res.Outcome != capture.OutcomeCaptured && res.Frames == 0:
+		// Not one frame was analysed: the connection never carried video
+		// (ICE never connected, the camera never started) or the server
+		// failed. Nothing biometric was tried, so it does not count
+		// against the applicant; otherwise offers that never connect
+		// would lock a citizen out.
+		m.CaptureOutcome = session.OutcomeError
+	case res.Outcome == capture.OutcomeCaptured:
 		m.Completed = true
-	case capture.OutcomeLivenessFailed:
+	case res.Outcome == capture.OutcomeLivenessFailed:
 		m.CaptureOutcome, m.CaptureReason = session.OutcomeLivenessFailed, res.Reason
-	case capture.OutcomeTimeout:
+	case res.Outcome == capture.OutcomeTimeout:
 		m.CaptureOutcome, m.CaptureReason = session.OutcomeTimeout, res.Reason
-	case capture.OutcomeAborted:
+	case res.Outcome == capture.OutcomeAborted:
 		m.CaptureOutcome, m.CaptureReason = session.OutcomeAborted, session.ReasonAborted
 	default:
 		m.CaptureOutcome = session.OutcomeError
