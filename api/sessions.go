@@ -34,7 +34,7 @@ func init() {
 		errorMapping{session.ErrNotFound, http.StatusNotFound, "unknown_session", "No such verification session."},
 		errorMapping{session.ErrExpired, http.StatusGone, "expired", "The verification session has expired; start a new application."},
 		errorMapping{session.ErrSessionClosed, http.StatusGone, "closed", "The verification session is closed; start a new application."},
-		errorMapping{session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", "An attempt is already running for this session."},
+		errorMapping{session.ErrAttemptInProgress, http.StatusConflict, "attempt_in_progress", "A capture is already running for this person; finish it or try again in a few minutes."},
 		errorMapping{session.ErrConsentRequired, http.StatusForbidden, "consent_required", "Consent is required before the camera starts."},
 		errorMapping{session.ErrNotApproved, http.StatusConflict, "not_approved", "This session was not approved by a moderator."},
 		errorMapping{session.ErrHandedOver, http.StatusGone, "handed_over", "The approval was already used to continue to the certificate; start a new application if you did not finish."},

@@ -13,7 +13,9 @@ import (
 
 // StartAttempt begins a capture run. It refuses with ErrAttemptInProgress
 // while another attempt of the session runs (one older than
-// MaxCaptureTime is first finished as timeout), with a *LockedError while
+// MaxCaptureTime is first finished as timeout), or one of another session
+// of the same IIN (younger than MaxCaptureTime): one capture per person at
+// a time, however many sessions relying parties open. A *LockedError while
 // the applicant is locked out, ErrSessionClosed once the session is final,
 // ErrExpired and ErrConsentRequired. An approved session takes the fresh
 // capture of its hand-over until it is handed over (ErrHandedOver) or its
@@ -55,6 +57,11 @@ func (p *PG) StartAttempt(ctx context.Context, sessionID string) (Attempt, error
 			if s.state != StateOpen && s.state != StateApproved {
 				return commitThen(st.closedError(s))
 			}
+		}
+		if busy, err := st.otherRunning(ctx, s.id, p.cfg.MaxCaptureTime); err != nil {
+			return err
+		} else if busy {
+			return commitThen(ErrAttemptInProgress)
 		}
 		if st.g.effectiveFailures(st.now, p.cfg.FailureWindow) >= p.cfg.MaxFailedAttempts {
 			// Only after MaxFailedAttempts was lowered: lock now.

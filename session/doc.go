@@ -64,8 +64,9 @@
 // claim columns and takes no guard lock); all time decisions (lockout, expiry, the capture deadline) use the
 // database clock read after the lock was granted. So any number of vidid
 // replicas sharing one database agree: at most one attempt runs per
-// session (ErrAttemptInProgress, also enforced by a partial unique index),
-// and an 11th failure can never be recorded. A running attempt older than
+// session (ErrAttemptInProgress, also enforced by a partial unique index)
+// and per IIN across its open sessions (ErrAttemptInProgress, under the
+// guard lock), and an 11th failure can never be recorded. A running attempt older than
 // MaxCaptureTime counts as timed out: a late FinishAttempt records
 // timeout, and StartAttempt and Expire close it so.
 //

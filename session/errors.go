@@ -19,7 +19,8 @@ var (
 	// ErrLockedOut: the applicant (by IIN) is locked out after too many
 	// failed attempts. The error is a *LockedError carrying the time.
 	ErrLockedOut = errors.New("locked out after too many failed attempts")
-	// ErrAttemptInProgress: the session already has a running attempt.
+	// ErrAttemptInProgress: the session, or another session of the same
+	// IIN, already has a running attempt.
 	ErrAttemptInProgress = errors.New("an attempt is already in progress")
 	// ErrAttemptFinished: FinishAttempt on an attempt that already has a
 	// result (for instance one closed as timed out).

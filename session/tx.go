@@ -182,6 +182,22 @@ func (st *txState) runningAttempt(ctx context.Context, sessionID string) (*attem
 	return a, nil
 }
 
+// otherRunning reports whether another session of the subject has an
+// attempt started less than maxAge ago and not finished. The caller holds
+// the subject's guard lock, so no attempt of the subject starts meanwhile.
+// An older one is left for its own session to finish as timeout.
+func (st *txState) otherRunning(ctx context.Context, sessionID string, maxAge time.Duration) (bool, error) {
+	var n int
+	err := st.tx.QueryRow(ctx, `
+		SELECT count(*) FROM session_attempts a JOIN sessions s ON s.id = a.session_id
+		WHERE s.iin = $1 AND s.id <> $2::uuid AND a.finished_at IS NULL AND a.started_at > $3`,
+		st.iin, sessionID, st.now.Add(-maxAge)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("find running attempts of the subject: %w", err)
+	}
+	return n > 0, nil
+}
+
 // closedError is the refusal for a session that is not open: a
 // *LockedError while its lockout lasts, ErrExpired, or ErrSessionClosed.
 func (st *txState) closedError(s *sessionRow) error {
