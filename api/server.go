@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,10 +70,14 @@ func New(cfg Config, deps Deps, checks []Check, log *slog.Logger, reg prometheus
 	s.e.Use(middleware.Recover())
 	s.e.Use(s.observe)
 	s.e.Use(middleware.BodyLimit(strconv.FormatInt(cfg.MaxUploadBytes, 10) + "B"))
-	s.e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+	sec := middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ReferrerPolicy: "no-referrer",
-	}))
+	}
+	if strings.HasPrefix(cfg.PublicURL, "https://") { // browsers keep to https from then on
+		sec.HSTSMaxAge, sec.HSTSExcludeSubdomains = 365*24*3600, true
+	}
+	s.e.Use(middleware.SecureWithConfig(sec))
 	s.routes()
 	return s, nil
 }

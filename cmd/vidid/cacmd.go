@@ -36,7 +36,11 @@ protected PKCS#12 file. POST /v1/enroll/csr accepts a PKCS#10 CSR instead.
 GET /ca.pem serves the chain; /healthz and /metrics as usual.
 
 The assertion is consumed in the same transaction that records the
-certificate.`, stderr)
+certificate.
+
+TLS: --tls-cert and --tls-key serve HTTPS (re-read when they change); the
+key store and its password must not travel in clear outside loopback. A
+plain-http --issuer-url (vidid's JWKS) is refused unless it is loopback.`, stderr)
 	addr := fs.String("addr", envOr("VIDID_CA_ADDR", "127.0.0.1:8443"), "listen `address`")
 	issuerURL := fs.String("issuer-url", envOr("VIDID_ISSUER_URL", "http://127.0.0.1:8080"), "vidid's issuer URL (the assertions' iss; JWKS at URL/.well-known/jwks.json)")
 	id := fs.String("id", envOr("VIDID_CA_AUDIENCE", "vidid-demo-ca"), "this CA's id: the audience its assertions must carry")
@@ -44,7 +48,9 @@ certificate.`, stderr)
 	createSecrets := fs.Bool("create-secrets", true, "create a missing CA key-encryption key (false in production)")
 	logLevel := fs.String("log-level", envOr("VIDID_LOG_LEVEL", "info"), "debug, info, warn or error")
 	var db dbFlags
+	var tf tlsFlags
 	db.add(fs)
+	tf.add(fs, "VIDID_CA")
 	if len(args) == 0 || args[0] != "serve" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return parse(fs, args)
@@ -52,6 +58,9 @@ certificate.`, stderr)
 		return fmt.Errorf("%w: want 'ca serve'", errUsage)
 	}
 	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := requireHTTPS("--issuer-url", *issuerURL, false); err != nil {
 		return err
 	}
 	log := newLogger(stderr, *logLevel).With("component", "ca")
@@ -92,7 +101,11 @@ certificate.`, stderr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	fmt.Fprintf(stdout, "vidid CA serving on http://%s\n", l.Addr())
+	l, scheme, err := tf.listen(l)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "vidid CA serving on %s://%s\n", scheme, l.Addr())
 	log.Info("CA serving", "addr", l.Addr().String(), "id", *id, "issuer", *issuerURL)
 	return httpserve.Serve(ctx, l, h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 }

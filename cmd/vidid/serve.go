@@ -84,15 +84,23 @@ within 30 s.
 With --demo it also serves a demo relying-party page at / that opens
 sessions for the seeded demo register, using a demo API client it creates.
 
+TLS: --tls-cert and --tls-key serve HTTPS (the files are re-read when they
+change). A --public-url or --ca-url in plain http is refused unless its
+host is loopback or --demo is given; behind a TLS-terminating proxy pass
+the proxy's https URL. With an https public URL the moderator cookie is
+Secure and every response carries Strict-Transport-Security.
+
 Signals: SIGINT/SIGTERM shut down gracefully (running attempts are recorded
 as aborted).`, stderr)
 	var sf serveFlags
 	var ef engineFlags
 	var pf policyFlags
 	var db dbFlags
+	var tf tlsFlags
 	ef.add(fs)
 	pf.add(fs, false)
 	db.add(fs)
+	tf.add(fs, "VIDID")
 	fs.StringVar(&sf.addr, "addr", envOr("VIDID_ADDR", "127.0.0.1:8080"), "listen `address` (env VIDID_ADDR)")
 	fs.StringVar(&sf.publicURL, "public-url", envOr("VIDID_PUBLIC_URL", ""), "URL browsers use to reach this server (default http://ADDR)")
 	fs.StringVar(&sf.caURL, "ca-url", envOr("VIDID_CA_URL", "http://127.0.0.1:8443"), "the CA's base URL: matched applicants are sent to CA-URL/enroll")
@@ -141,8 +149,17 @@ as aborted).`, stderr)
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer l.Close()
+	l, scheme, err := tf.listen(l)
+	if err != nil {
+		return err
+	}
 	if sf.publicURL == "" {
-		sf.publicURL = "http://" + l.Addr().String()
+		sf.publicURL = scheme + "://" + l.Addr().String()
+	}
+	for _, u := range []struct{ flag, url string }{{"--public-url", sf.publicURL}, {"--ca-url", sf.caURL}} {
+		if err := requireHTTPS(u.flag, u.url, sf.demo); err != nil {
+			return err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -258,7 +275,7 @@ as aborted).`, stderr)
 		return err
 	}
 	log.Info("serving", "addr", l.Addr().String(), "public_url", sf.publicURL)
-	fmt.Fprintf(stdout, "vidid serving on http://%s\n", l.Addr())
+	fmt.Fprintf(stdout, "vidid serving on %s://%s\n", scheme, l.Addr())
 	return srv.Serve(ctx, l)
 }
 
