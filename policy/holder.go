@@ -71,7 +71,10 @@ func (h *Holder) load(ctx context.Context) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p != act {
+	h.mu.RLock()
+	stored := h.cur != nil && h.cur.Version == p.Version // derived and stored by an earlier reload
+	h.mu.RUnlock()
+	if p != act && !stored {
 		if err := h.src.Put(ctx, p, StatusDerived, "serve flags"); err != nil && !errors.Is(err, ErrExists) {
 			return nil, fmt.Errorf("store derived policy: %w", err)
 		}
