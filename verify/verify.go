@@ -72,6 +72,11 @@ func (s *Service) Reference(ctx context.Context, iin string) (engine.Embedding, 
 	if err := idnum.ValidateIIN(iin); err != nil {
 		return engine.Embedding{}, register.Citizen{}, err
 	}
+	return s.reference(ctx, iin)
+}
+
+// reference is Reference for an IIN already validated.
+func (s *Service) reference(ctx context.Context, iin string) (engine.Embedding, register.Citizen, error) {
 	c, err := s.reg.Get(ctx, iin)
 	if err != nil {
 		return engine.Embedding{}, register.Citizen{}, fmt.Errorf("look up register: %w", err)
@@ -117,7 +122,7 @@ func (s *Service) VerifyFrame(ctx context.Context, iin string, f engine.Frame) (
 	if err != nil {
 		return Result{IIN: iin, Probe: pr.Quality, Model: s.eng.Model()}, fmt.Errorf("probe: %w", err)
 	}
-	ref, c, err := s.Reference(ctx, iin)
+	ref, c, err := s.reference(ctx, iin)
 	if err != nil {
 		return Result{IIN: iin, Probe: pr.Quality, Model: s.eng.Model()}, err
 	}
