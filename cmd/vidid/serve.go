@@ -340,14 +340,21 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // housekeeping jobs (key rotation, purges) run in every replica; each job
 // is safe to run concurrently with itself in another process.
 func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	fn(ctx)
+	after(ctx, interval, fn)
+}
+
+// after runs fn every interval, the first time one interval from now,
+// until ctx ends.
+func after(ctx context.Context, interval time.Duration, fn func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		fn(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn(ctx)
 		}
 	}
 }
@@ -385,20 +392,11 @@ func openPolicies(ctx context.Context, pool *pgxpool.Pool, a policy.Auditor, mod
 		// until a valid policy is activated.
 		log.Error("no valid decision policy in force", "err", err)
 	}
-	go func() {
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := h.Reload(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("reload decision policy", "err", err)
-				}
-			}
+	go after(ctx, 30*time.Second, func(ctx context.Context) {
+		if err := h.Reload(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reload decision policy", "err", err)
 		}
-	}()
+	})
 	return h, nil
 }
 
