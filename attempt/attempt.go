@@ -61,9 +61,10 @@ type Slot interface {
 	Release()
 }
 
-// Matcher scores a probe against the register photo.
+// Matcher gives the register photo's embedding (verify.Service), read
+// once per attempt; the attempt scores its frames against it.
 type Matcher interface {
-	VerifyEmbedding(ctx context.Context, iin string, probe engine.Probe) (verify.Result, error)
+	Reference(ctx context.Context, iin string) (engine.Embedding, register.Citizen, error)
 	// Model is the embedder the scores come from.
 	Model() string
 }
@@ -352,23 +353,19 @@ func (s *Service) measure(ctx context.Context, ss session.Session, res capture.R
 	if !m.Completed {
 		return m, register.Citizen{}, nil
 	}
-	var cz register.Citizen
-	for i, e := range res.Embeddings {
-		r, err := s.match.VerifyEmbedding(ctx, ss.IIN, engine.Probe{Face: res.Best[i].Face, Quality: res.Best[i].Quality, Embedding: e})
-		switch {
-		case errors.Is(err, verify.ErrReferenceMissing), errors.Is(err, register.ErrNotFound):
-			m.Register = policy.RegisterMissing
-		case errors.Is(err, verify.ErrReferenceUnusable):
-			m.Register = policy.RegisterUnusable
-		case err != nil:
-			return m, cz, fmt.Errorf("verify: %w", err)
+	ref, cz, err := s.match.Reference(ctx, ss.IIN)
+	cz.Photo = nil // the assertion needs the person, not the photo
+	switch {
+	case errors.Is(err, verify.ErrReferenceMissing), errors.Is(err, register.ErrNotFound):
+		m.Register = policy.RegisterMissing
+	case errors.Is(err, verify.ErrReferenceUnusable):
+		m.Register = policy.RegisterUnusable
+	case err != nil:
+		return m, cz, fmt.Errorf("register photo: %w", err)
+	default:
+		if m.MatchScores, err = closest(res.Embeddings, []engine.Embedding{ref}); err != nil {
+			return m, cz, fmt.Errorf("compare with the register photo: %w", err)
 		}
-		if m.Register != policy.RegisterOK {
-			m.MatchScores = nil
-			break
-		}
-		m.MatchScores = append(m.MatchScores, r.Score)
-		cz = r.Citizen
 	}
 	if ss.State != session.StateApproved {
 		return m, cz, nil
@@ -383,18 +380,27 @@ func (s *Service) measure(ctx context.Context, ss session.Session, res capture.R
 	if err != nil {
 		return m, cz, fmt.Errorf("approved frames: %w", err)
 	}
-	for _, e := range res.Embeddings {
+	if m.ApprovedScores, err = closest(res.Embeddings, approved); err != nil {
+		return m, cz, fmt.Errorf("compare with an approved frame: %w", err)
+	}
+	return m, cz, nil
+}
+
+// closest scores each probe against its closest reference.
+func closest(probes, refs []engine.Embedding) ([]float64, error) {
+	out := make([]float64, 0, len(probes))
+	for _, p := range probes {
 		best := 0.0
-		for _, a := range approved {
-			sc, err := engine.Score(e, a)
+		for _, r := range refs {
+			sc, err := engine.Score(p, r)
 			if err != nil {
-				return m, cz, fmt.Errorf("compare with an approved frame: %w", err)
+				return nil, err
 			}
 			best = max(best, sc)
 		}
-		m.ApprovedScores = append(m.ApprovedScores, best)
+		out = append(out, best)
 	}
-	return m, cz, nil
+	return out, nil
 }
 
 type metrics struct {

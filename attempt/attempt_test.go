@@ -12,8 +12,8 @@ import (
 	"vidid/capture"
 	"vidid/engine"
 	"vidid/policy"
+	"vidid/register"
 	"vidid/session"
-	"vidid/verify"
 	"vidid/webrtc/offer"
 )
 
@@ -139,8 +139,8 @@ func (noFace) Embed(context.Context, engine.Frame, engine.Face) (engine.Embeddin
 
 type noMatcher struct{}
 
-func (noMatcher) VerifyEmbedding(context.Context, string, engine.Probe) (verify.Result, error) {
-	return verify.Result{}, errors.New("not reached")
+func (noMatcher) Reference(context.Context, string) (engine.Embedding, register.Citizen, error) {
+	return engine.Embedding{}, register.Citizen{}, errors.New("not reached")
 }
 
 func (noMatcher) Model() string { return "fake" }

@@ -129,16 +129,6 @@ func (s *Service) VerifyFrame(ctx context.Context, iin string, f engine.Frame) (
 	return s.decide(iin, c, pr, ref)
 }
 
-// VerifyEmbedding compares an already embedded probe (from the live path,
-// which picks its best frame itself) with the register photo of iin.
-func (s *Service) VerifyEmbedding(ctx context.Context, iin string, probe engine.Probe) (Result, error) {
-	ref, c, err := s.Reference(ctx, iin)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.decide(iin, c, probe, ref)
-}
-
 func (s *Service) decide(iin string, c register.Citizen, pr engine.Probe, ref engine.Embedding) (Result, error) {
 	sc, err := engine.Score(pr.Embedding, ref)
 	if err != nil {
